@@ -1,0 +1,216 @@
+"""Local models through Hugging Face transformers: batched greedy generation with left padding.
+
+Token counts are per row: input tokens from the attention mask, output tokens up to and including
+the token that ended the row (EOS or the last token of a stop string), never the padded width.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from bench import measure
+from bench.backends.base import Completion, LoadInfo, Request
+from bench.config import TransformersModel
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def resolve_dtype(dtype: str, device: str):
+    import torch
+
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32  # half precision on CPU is slow or unsupported for many kernels
+
+
+def plain_prompt(messages: list[dict[str, str]]) -> str:
+    """The prompt for chat_template = "none": contents joined, each demonstration answer on its line."""
+    parts = []
+    for m in messages:
+        sep = "\n\n" if m["role"] in ("system", "assistant") else "\n"
+        parts.append(m["content"] + sep)
+    return "".join(parts)
+
+
+class TransformersBackend:
+    def __init__(self, spec: TransformersModel, device: str | None = None, spec_dir: Path | None = None):
+        self.spec = spec
+        self.device_request = device or spec.device
+        self.spec_dir = spec_dir or Path.cwd()
+        self.model = self.tokenizer = None
+        self.device = "cpu"
+        self.template = "none"
+
+    # ------------------------------------------------------------ load
+
+    def load(self) -> LoadInfo:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.device = resolve_device(self.device_request)
+        dtype = resolve_dtype(self.spec.dtype, self.device)
+        measure.reset_peaks(self.device)
+        t0 = measure.now()
+        kw = {"revision": self.spec.revision, "trust_remote_code": self.spec.trust_remote_code}
+        self.tokenizer = AutoTokenizer.from_pretrained(self.spec.model, **kw)
+        self.model = AutoModelForCausalLM.from_pretrained(
+            self.spec.model, dtype=dtype, device_map=self.spec.device_map or self.device, **kw)
+        self.model.eval()
+        measure.sync(self.device)
+        load_s = measure.now() - t0
+
+        tok = self.tokenizer
+        tok.padding_side = "left"  # generation continues from the right edge of every row
+        if tok.pad_token is None:
+            tok.pad_token = tok.eos_token
+        template_sha = self._choose_template()
+        eos = self.model.generation_config.eos_token_id
+        eos = eos if isinstance(eos, list) else [eos] if eos is not None else []
+        if tok.eos_token_id is not None and tok.eos_token_id not in eos:
+            eos.append(tok.eos_token_id)
+        self.eos_ids = torch.tensor(eos, dtype=torch.long, device=self.model.device)
+        revision = getattr(self.model.config, "_commit_hash", None)
+        memory = measure.torch_memory(self.device) | {"rss_after_load_bytes": measure.peak_rss_bytes()}
+        return LoadInfo(load_s=load_s, resolved_revision=revision,
+                        parameters=sum(p.numel() for p in self.model.parameters()),
+                        dtype=str(dtype).removeprefix("torch."), device=str(self.model.device),
+                        chat_template=self.template, chat_template_sha256=template_sha, memory=memory)
+
+    def _choose_template(self) -> str | None:
+        policy, tok = self.spec.chat_template, self.tokenizer
+        if policy == "none" or (policy == "auto" and not tok.chat_template):
+            self.template = "none"
+            return None
+        if policy != "auto":
+            path = Path(policy) if Path(policy).is_absolute() else self.spec_dir / policy
+            tok.chat_template = path.read_text(encoding="utf-8")
+            self.template = f"file:{policy}"
+        else:
+            self.template = "tokenizer"
+        return hashlib.sha256(tok.chat_template.encode()).hexdigest()
+
+    # ------------------------------------------------------------ generate
+
+    def prompt_text(self, messages: list[dict[str, str]]) -> str:
+        if self.template == "none":
+            return plain_prompt(messages)
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def encode(self, requests: list[Request]):
+        """Left-padded batch; a chat template already holds its special tokens, plain text gets them."""
+        prompts = [self.prompt_text(r.messages) for r in requests]
+        return self.tokenizer(prompts, return_tensors="pt", padding=True,
+                              add_special_tokens=self.template == "none").to(self.model.device)
+
+    async def generate(self, requests: list[Request]) -> list[Completion]:
+        return self.generate_batch(requests)
+
+    def generate_batch(self, requests: list[Request]) -> list[Completion]:
+        """One batch, generated together; every request must share max_new_tokens and stop."""
+        import torch
+
+        max_new, stop = requests[0].max_new_tokens, requests[0].stop
+        if any(r.max_new_tokens != max_new or r.stop != stop for r in requests):
+            raise ValueError("a batch must share max_new_tokens and stop strings")
+        enc = self.encode(requests)
+        width = enc["input_ids"].shape[1]
+        recorder = _FinishRecorder(width, self.eos_ids, self._stop_criteria(stop), len(requests))
+        first = _FirstStep(self.device)
+        measure.sync(self.device)
+        t0 = measure.now()
+        with torch.inference_mode():
+            out = self.model.generate(**enc, **greedy_kwargs(self.tokenizer, max_new),
+                                      logits_processor=[first], stopping_criteria=[recorder])
+        measure.sync(self.device)
+        latency = measure.now() - t0
+        ttft = (first.t - t0) if first.t is not None else None
+
+        completions = []
+        input_tokens = enc["attention_mask"].sum(dim=1).tolist()
+        finish = recorder.finish
+        for row, n_in in enumerate(input_tokens):
+            generated = out[row, width:]
+            ended = finish[row]
+            n_out = ended if ended is not None else min(len(generated), max_new)
+            text = self.tokenizer.decode(generated[:n_out], skip_special_tokens=True)
+            completions.append(Completion(
+                text=cut_at_stop(text, stop), input_tokens=int(n_in), output_tokens=int(n_out),
+                ttft_s=ttft, latency_s=latency, finish_reason="stop" if ended is not None else "length",
+                token_source="tokenizer", batch_size=len(requests)))
+        return completions
+
+    def _stop_criteria(self, stop: tuple[str, ...]):
+        if not stop:
+            return None
+        from transformers import StopStringCriteria
+
+        return StopStringCriteria(self.tokenizer, list(stop))
+
+    def close(self) -> None:
+        self.model = self.tokenizer = None
+
+
+def greedy_kwargs(tokenizer, max_new_tokens: int) -> dict:
+    """The generate() options of a greedy run; the tests' bare generate() loop uses the same."""
+    return {"max_new_tokens": max_new_tokens, "do_sample": False, "num_beams": 1,
+            "temperature": None, "top_p": None, "top_k": None,
+            "pad_token_id": tokenizer.pad_token_id}
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """The text before the earliest stop string (APIs return it the same way, stop string excluded)."""
+    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
+    return text[:cut]
+
+
+class _FirstStep:
+    """A no-op logits processor whose first call marks the first generated token (end of prefill)."""
+
+    def __init__(self, device: str):
+        self.device, self.t = device, None
+
+    def __call__(self, input_ids, scores):
+        if self.t is None:
+            measure.sync(self.device)
+            self.t = measure.now()
+        return scores
+
+
+class _FinishRecorder:
+    """A stopping criterion that ends a row at EOS or a stop string and remembers at which step,
+    so that the row's token count excludes the padding generate() writes after it."""
+
+    def __init__(self, prompt_width: int, eos_ids, stop_criteria, batch: int):
+        import torch
+
+        self.prompt_width, self.eos_ids, self.stop = prompt_width, eos_ids, stop_criteria
+        # kept on the model's device and updated without reading it back: no GPU sync per step
+        self._finish = torch.full((batch,), -1, dtype=torch.long, device=eos_ids.device)
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        done = torch.isin(input_ids[:, -1], self.eos_ids)
+        if self.stop is not None:
+            done = done | self.stop(input_ids, scores).to(done.device)
+        step = input_ids.shape[1] - self.prompt_width
+        self._finish = torch.where(done & (self._finish < 0), step, self._finish)
+        return done
+
+    @property
+    def finish(self) -> list[int | None]:
+        """Per row, the number of generated tokens when it ended; None if it ran to the limit."""
+        return [None if f < 0 else f for f in self._finish.tolist()]

@@ -1,0 +1,97 @@
+"""Command line: argument parsing and exit codes, nothing else. Heavy imports wait for the command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench import __version__
+from bench.errors import EXIT_BAD_INPUT, EXIT_OK, InputError
+
+COMMANDS = ("run", "demo", "list", "validate")
+
+EPILOG = """\
+examples:
+  python -m bench                                  run every model in models.toml on every task in tasks/
+  python -m bench --models smollm2-135m --tasks ticket_routing --limit 20
+  python -m bench demo                             tiny random models, no GPU or network needed
+  python -m bench list                             models and tasks, and whether each model can load now
+  python -m bench validate                         check models.toml and tasks/ without running anything
+
+exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
+            3 some cells failed or were skipped, 4 no cell could run
+"""
+
+
+def _selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=Path("models.toml"), metavar="FILE",
+                   help="model registry (default: models.toml)")
+    p.add_argument("--tasks-dir", type=Path, default=Path("tasks"), metavar="DIR",
+                   help="folder of task files (default: tasks)")
+    p.add_argument("--models", metavar="A,B", help="only these models (names from the registry)")
+    p.add_argument("--tasks", metavar="X,Y", help="only these tasks (task file names without .toml)")
+
+
+def _running(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N examples of each task")
+    p.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
+                   help="where run folders are created (default: results)")
+    p.add_argument("--device", metavar="DEV", help="run local models on this device: auto, cpu, cuda, cuda:N, mps")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="bench", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Measure small local models against large API models on your own tasks: "
+                    "accuracy with confidence intervals, latency, throughput and memory.")
+    top.add_argument("--version", action="version", version=f"bench {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run models on tasks and write a run folder (the default)",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    _selection(run)
+    _running(run)
+    run.add_argument("--demo", action="store_true", help="same as 'bench demo'")
+    demo = sub.add_parser("demo", help="run the shipped tasks on two tiny random-weight models (accuracy means nothing)")
+    demo.add_argument("--tasks-dir", type=Path, default=Path("tasks"), metavar="DIR")
+    demo.add_argument("--tasks", metavar="X,Y", help="only these tasks")
+    demo.add_argument("--limit", type=int, default=16, metavar="N", help="examples per task (default: 16)")
+    demo.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
+    lst = sub.add_parser("list", help="list models and tasks, and whether each model can be loaded now")
+    _selection(lst)
+    val = sub.add_parser("validate", help="check models.toml and task files (and their data) without running")
+    _selection(val)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "run")
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "demo" or getattr(args, "demo", False):
+            from bench.demo import run_demo
+
+            return run_demo(tasks_dir=args.tasks_dir, tasks=args.tasks, limit=args.limit, out=args.out)[1]
+        if args.command == "list":
+            from bench.inventory import show
+
+            return show(args.config, args.tasks_dir, args.models, args.tasks)
+        if args.command == "validate":
+            from bench.run import Options, prepare
+
+            prep = prepare(Options(config=args.config, tasks_dir=args.tasks_dir, models=args.models, tasks=args.tasks))
+            n = sum(len(d.examples) for d in prep.tasks)
+            print(f"ok: {len(prep.models)} model(s), {len(prep.tasks)} task(s), {n} examples")
+            return EXIT_OK
+        from bench.run import Options, execute
+
+        return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
+                               tasks=args.tasks, limit=args.limit, device=args.device))[1]
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,311 @@
+"""The model registry (models.toml) and task files (tasks/*.toml) as validated pydantic models.
+
+Every mistake becomes an InputError naming the file, the line and the key, and saying what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bench.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+DEVICE_RE = r"^(auto|cpu|mps|cuda(:\d+)?)$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- models.toml
+
+
+class Hardware(Strict):
+    """What one hour of a machine costs; local and self-hosted models are priced by the hour."""
+
+    usd_per_hour: float = Field(ge=0)
+    usd_per_kwh: float | None = Field(default=None, ge=0)
+    description: str = ""
+
+
+class TransformersModel(Strict):
+    """A local model run in-process by Hugging Face transformers (+ accelerate for device_map)."""
+
+    backend: Literal["transformers"]
+    model: str = Field(min_length=1, description="Hub id or local directory")
+    revision: str = "main"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    device: str = Field(default="auto", pattern=DEVICE_RE)
+    device_map: str | None = None
+    batch_size: int = Field(default=8, ge=1)
+    chat_template: str = Field(default="auto", description="auto | none | path to a Jinja template file")
+    trust_remote_code: bool = False
+    hardware: str | None = None
+
+
+ModelSpec = Annotated[TransformersModel, Field(discriminator="backend")]
+BACKENDS = ("transformers",)
+
+
+class ModelsConfig(Strict):
+    hardware: dict[str, Hardware] = {}
+    models: dict[str, ModelSpec] = {}
+
+    @field_validator("models")
+    @classmethod
+    def _names(cls, models: dict[str, Any]) -> dict[str, Any]:
+        for name in models:
+            if not re.match(NAME_RE, name):
+                raise ValueError(f"model name {name!r} must use letters, digits, '.', '_' or '-'")
+        return models
+
+    @model_validator(mode="after")
+    def _hardware_exists(self) -> ModelsConfig:
+        for name, spec in self.models.items():
+            if spec.hardware is not None and spec.hardware not in self.hardware:
+                known = ", ".join(sorted(self.hardware)) or "none defined"
+                raise _KeyError(("models", name, "hardware"),
+                                f"hardware {spec.hardware!r} is not defined (known: {known}); "
+                                f"add a [hardware.{spec.hardware}] table")
+        return self
+
+
+# ---------------------------------------------------------------- tasks/*.toml
+
+
+class DataSpec(Strict):
+    """Where examples come from: a local file (path) or a Hugging Face dataset (hf)."""
+
+    path: str | None = Field(default=None, description="JSONL, CSV or Parquet, relative to the task file")
+    hf: str | None = Field(default=None, description="Hub dataset id (or a local dataset folder)")
+    config: str | None = None
+    split: str = "test"
+    revision: str | None = None
+    id: str | None = Field(default=None, description="field holding a stable example id")
+    fields: dict[str, str] = Field(default={}, description="template name -> source column")
+    fewshot_path: str | None = None
+    fewshot_split: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if (self.path is None) == (self.hf is None):
+            raise ValueError("give exactly one of 'path' (a local file) or 'hf' (a Hub dataset)")
+        if self.fewshot_split and self.hf is None:
+            raise ValueError("'fewshot_split' needs 'hf'; for a local file use 'fewshot_path'")
+        return self
+
+
+class PromptSpec(Strict):
+    system: str = ""
+    user: str = Field(min_length=1)
+    fewshot: int = Field(default=0, ge=0)
+    fewshot_seed: int = 0
+
+
+class GenerationSpec(Strict):
+    max_new_tokens: int = Field(default=64, ge=1)
+    stop: list[str] = []
+
+    @field_validator("stop")
+    @classmethod
+    def _non_empty(cls, stop: list[str]) -> list[str]:
+        if any(s == "" for s in stop):
+            raise ValueError("stop strings must not be empty")
+        return stop
+
+
+SCORERS = ("exact", "number", "label", "json_fields")
+
+
+class ScoreSpec(Strict):
+    scorer: str
+    target: str = Field(default="", description="template of the reference answer, e.g. '{label}'")
+    labels: list[str] = []
+    tolerance: float = Field(default=1e-6, ge=0)
+    fields: dict[str, str] = Field(default={}, description="json key -> template of its reference value")
+
+    @model_validator(mode="after")
+    def _per_scorer(self) -> ScoreSpec:
+        if self.scorer not in SCORERS:
+            raise ValueError(f"unknown scorer {self.scorer!r} (known: {', '.join(SCORERS)})")
+        if self.scorer == "label" and len(self.labels) < 2:
+            raise ValueError("scorer 'label' needs 'labels', a list of at least two labels")
+        if self.scorer == "json_fields" and not self.fields:
+            raise ValueError("scorer 'json_fields' needs 'fields', a table of key = '{template}'")
+        if self.scorer != "json_fields" and not self.target:
+            raise ValueError(f"scorer {self.scorer!r} needs 'target', the reference answer's template")
+        return self
+
+
+class TaskSpec(Strict):
+    description: str = ""
+    data: DataSpec
+    prompt: PromptSpec
+    generation: GenerationSpec = GenerationSpec()
+    score: ScoreSpec
+
+    def templates(self) -> dict[str, str]:
+        """Every template of the task by its key, for checking placeholders against the data."""
+        out = {"prompt.system": self.prompt.system, "prompt.user": self.prompt.user,
+               "score.target": self.score.target}
+        out.update({f"score.fields.{k}": v for k, v in self.score.fields.items()})
+        return out
+
+
+class Task(BaseModel):
+    """A task file as loaded: its name (the file stem), where it lives, and its spec."""
+
+    name: str
+    path: Path
+    spec: TaskSpec
+
+
+# ---------------------------------------------------------------- loading
+
+
+class _KeyError(ValueError):
+    """A cross-field error that knows the key it is about."""
+
+    def __init__(self, loc: tuple, msg: str):
+        super().__init__(msg)
+        self.loc = loc
+
+
+def read_toml(path: Path) -> tuple[dict, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read ({e})") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{path}: TOML syntax error: {e}. Fix the syntax at that line.") from None
+
+
+def key_line(text: str, loc: tuple) -> int | None:
+    """The 1-based line of a dotted key (e.g. ('models', 'x', 'dtype')) in TOML text, best effort:
+    the line of the key itself, else of the deepest table header that contains it."""
+    loc = tuple(str(p) for p in loc)
+    best_line, best_depth, section = None, 0, ()
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        header = re.match(r"^\[+\s*([^\]]+?)\s*\]+", line)
+        key = re.match(r"^([A-Za-z0-9_.\"'-]+)\s*=", line)
+        if header:
+            section = full = _parts(header.group(1))
+        elif key:
+            full = section + _parts(key.group(1))
+        else:
+            continue
+        n = 0
+        while n < min(len(full), len(loc)) and full[n] == loc[n]:
+            n += 1
+        if n == min(len(full), len(loc)) and n > best_depth:
+            best_line, best_depth = lineno, n
+    return best_line
+
+
+def _parts(dotted: str) -> tuple:
+    return tuple(p.strip().strip("\"'") for p in dotted.split("."))
+
+
+def where(path: Path, text: str, loc: tuple) -> str:
+    line = key_line(text, loc)
+    key = ".".join(str(p) for p in loc if p != "")
+    return f"{path}" + (f":{line}" if line else "") + (f": key '{key}'" if key else "")
+
+
+def _validation_message(path: Path, text: str, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p == "transformers"))
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key; remove it or check its spelling (see docs/models.md and docs/tasks.md)"
+        elif e["type"] == "union_tag_invalid" or e["type"] == "union_tag_not_found":
+            msg = f"unknown or missing backend (known: {', '.join(BACKENDS)})"
+            loc = loc + ("backend",) if loc[-1:] != ("backend",) else loc
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif e["type"] == "literal_error":
+            msg = f"{msg}, got {e['input']!r}"
+        elif e["type"] == "string_pattern_mismatch" and loc[-1:] == ("device",):
+            msg = f"invalid device {e['input']!r}; use auto, cpu, cuda, cuda:N or mps"
+        lines.append(f"{where(path, text, loc)}: {msg}")
+    return "\n".join(lines)
+
+
+def _validate(cls: type[BaseModel], data: dict, path: Path, text: str) -> Any:
+    try:
+        return cls.model_validate(data)
+    except ValidationError as e:
+        # a _KeyError raised inside a validator arrives wrapped; unwrap it to keep its key
+        for err in e.errors():
+            ctx = err.get("ctx", {}).get("error")
+            if isinstance(ctx, _KeyError):
+                raise InputError(f"{where(path, text, ctx.loc)}: {ctx}") from None
+        raise InputError(_validation_message(path, text, e)) from None
+
+
+def load_models(path: Path) -> ModelsConfig:
+    data, text = read_toml(path)
+    for name, spec in (data.get("models") or {}).items():
+        if isinstance(spec, dict) and "api_key" in spec:
+            raise InputError(f"{where(path, text, ('models', name, 'api_key'))}: never write an API key "
+                             f"in models.toml; name an environment variable with api_key_env instead")
+    return _validate(ModelsConfig, data, path, text)
+
+
+def load_task(path: Path) -> Task:
+    data, text = read_toml(path)
+    spec = _validate(TaskSpec, data, path, text)
+    if not re.match(NAME_RE, path.stem):
+        raise InputError(f"{path}: task file name must use letters, digits, '.', '_' or '-'")
+    return Task(name=path.stem, path=path, spec=spec)
+
+
+def load_tasks(tasks_dir: Path) -> list[Task]:
+    if not tasks_dir.is_dir():
+        raise InputError(f"{tasks_dir}: tasks folder not found; pass --tasks-dir")
+    files = sorted(tasks_dir.glob("*.toml"))
+    if not files:
+        raise InputError(f"{tasks_dir}: no task files (*.toml) in this folder")
+    return [load_task(f) for f in files]
+
+
+def task_text(task: Task) -> str:
+    return task.path.read_text(encoding="utf-8")
+
+
+def placeholders(template: str) -> set[str]:
+    """The {field} names a template uses ('{{' is a literal brace)."""
+    try:
+        return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template)
+                if name is not None}
+    except ValueError as e:
+        raise ValueError(f"bad template {template!r}: {e}") from None
+
+
+def select(names: str | None, available: list[str], what: str, flag: str) -> list[str]:
+    """Resolve a comma-separated --models/--tasks selection, keeping the config's order."""
+    if names is None:
+        return list(available)
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        raise InputError(f"{flag}: unknown {what} {', '.join(map(repr, unknown))} "
+                         f"(known: {', '.join(available) or 'none'})")
+    return [n for n in available if n in wanted]

@@ -1,0 +1,118 @@
+"""The per-(model, task) summary, recomputed from records and cells: CSV, Markdown and a terminal table.
+
+Definitions of every column are in docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from bench import stats
+
+COLUMNS = [
+    "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "truncated", "errors",
+    "latency_mean_s", "latency_p50_s", "latency_p95_s", "ttft_p50_s", "output_tokens", "output_tokens_per_s",
+    "batch_size", "load_s", "peak_rss_bytes", "torch_allocated_peak_bytes", "device", "dtype", "reason",
+]
+
+
+def rows(records: list[dict], cells: list[dict]) -> list[dict]:
+    """One row per cell, in the order the cells ran; accuracy counts an errored example as 0."""
+    by_cell: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        if r.get("repeat", 0) == 0:
+            by_cell.setdefault((r["model"], r["task"]), []).append(r)
+    out = []
+    for c in cells:
+        recs = by_cell.get((c["model"], c["task"]), [])
+        scores = [float(r["score"]) for r in recs]
+        lo, hi, method = stats.accuracy_interval(scores) if scores else (math.nan, math.nan, "")
+        latencies = [r["latency_s"] for r in recs if not r.get("error")]
+        ttfts = [r["ttft_s"] for r in recs if r.get("ttft_s") is not None]
+        mem = c.get("memory") or {}
+        out.append({
+            "model": c["model"], "task": c["task"], "status": c["status"], "n": len(recs),
+            "accuracy": stats.mean(scores), "ci_low": lo, "ci_high": hi, "ci_method": method,
+            "truncated": sum(1 for r in recs if r.get("truncated")), "errors": sum(1 for r in recs if r.get("error")),
+            "latency_mean_s": stats.mean(latencies), "latency_p50_s": stats.percentile(latencies, 50),
+            "latency_p95_s": stats.percentile(latencies, 95), "ttft_p50_s": stats.percentile(ttfts, 50),
+            "output_tokens": sum(r.get("output_tokens") or 0 for r in recs),
+            "output_tokens_per_s": c.get("output_tokens_per_s"), "batch_size": c.get("batch_size"),
+            "load_s": c.get("load_s"), "peak_rss_bytes": mem.get("peak_rss_bytes"),
+            "torch_allocated_peak_bytes": mem.get("torch_allocated_peak_bytes"),
+            "device": c.get("device"), "dtype": c.get("dtype"), "reason": c.get("reason") or "",
+        })
+    return out
+
+
+def to_csv(summary: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for row in summary:
+        w.writerow({k: "" if _missing(row[k]) else row[k] for k in COLUMNS})
+    return buf.getvalue()
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _fmt(v, kind: str) -> str:
+    if _missing(v):
+        return "-"
+    if kind == "pct":
+        return f"{100 * v:.1f}"
+    if kind == "ms":
+        return f"{1000 * v:.0f}"
+    if kind == "mib":
+        return f"{v / 2**20:.0f}"
+    if kind == "f1":
+        return f"{v:.1f}"
+    return str(v)
+
+
+# (header, key, format) of the printed and Markdown tables
+DISPLAY = [
+    ("model", "model", ""), ("task", "task", ""), ("status", "status", ""), ("n", "n", ""),
+    ("acc %", "accuracy", "pct"), ("95% CI", None, "ci"), ("trunc", "truncated", ""), ("err", "errors", ""),
+    ("lat p50 ms", "latency_p50_s", "ms"), ("lat p95 ms", "latency_p95_s", "ms"),
+    ("ttft p50 ms", "ttft_p50_s", "ms"), ("out tok/s", "output_tokens_per_s", "f1"), ("load s", "load_s", "f1"),
+    ("peak RSS MiB", "peak_rss_bytes", "mib"), ("torch peak MiB", "torch_allocated_peak_bytes", "mib"),
+]
+
+
+def _cells(row: dict) -> list[str]:
+    out = []
+    for _, key, kind in DISPLAY:
+        if kind == "ci":
+            out.append("-" if _missing(row["ci_low"]) else f"{100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f}")
+        else:
+            out.append(_fmt(row[key], kind))
+    return out
+
+
+def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
+    head = [h for h, _, _ in DISPLAY]
+    lines = [f"# {title}", ""] + [f"> {n}" for n in notes] + ([""] if notes else [])
+    lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(_cells(r)) + " |" for r in summary]
+    failed = [r for r in summary if r["reason"]]
+    if failed:
+        lines += ["", "Cells that did not finish:", ""]
+        lines += [f"- {r['model']} x {r['task']}: {r['reason']}" for r in failed]
+    lines += ["", "Definitions: docs/metrics.md (latency = request start to last token, per request; "
+              "out tok/s = cell output tokens / cell generation wall time, load excluded; "
+              "accuracy = mean score, errors count as 0; 95% CI Wilson for 0/1 scores, bootstrap otherwise)."]
+    return "\n".join(lines) + "\n"
+
+
+def to_text(summary: list[dict]) -> str:
+    """A fixed-width table for the terminal."""
+    head = [h for h, _, _ in DISPLAY]
+    body = [_cells(r) for r in summary]
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    fmt = lambda cols: "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(b) for b in body])

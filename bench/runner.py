@@ -1,0 +1,190 @@
+"""Schedules model x task cells: one worker process per local model, run one after another so each
+has the machine to itself. The parent scores every completion and is the only writer of results."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue as queue_mod
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import scoring, tasks
+from bench.backends.base import Request
+from bench.config import TransformersModel
+from bench.store import CELLS, RECORDS, RunStore
+from bench.worker import Job
+
+
+@dataclass
+class Cell:
+    """The outcome of one (model, task) cell as written to cells.jsonl."""
+
+    model: str
+    task: str
+    status: str = "pending"  # ok | failed | skipped
+    reason: str | None = None
+    n: int = 0  # examples planned
+    recorded: int = 0  # records written
+    errors: int = 0
+    output_tokens: int = 0
+    wall_s: float | None = None  # first batch start to last batch end in the worker; load excluded
+    output_tokens_per_s: float | None = None
+    load_s: float | None = None
+    batch_size: int | None = None
+    device: str | None = None
+    dtype: str | None = None
+    memory: dict = field(default_factory=dict)  # bytes, by meter name
+
+    def row(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Plan:
+    data: tasks.TaskData
+    requests: list[Request]
+    targets: dict[str, str]  # example id -> reference answer
+    prompt_sha256: dict[str, str]  # example id -> hash of the rendered messages
+    scorer: scoring.Scorer
+
+
+def plan(data: tasks.TaskData) -> Plan:
+    spec = data.task.spec
+    requests, targets, hashes = [], {}, {}
+    for ex in data.examples:
+        messages = tasks.render(data, ex)
+        requests.append(Request(ex.id, messages, spec.generation.max_new_tokens, tuple(spec.generation.stop)))
+        targets[ex.id] = tasks.target(data, ex)
+        hashes[ex.id] = tasks.messages_sha256(messages)
+    sc = spec.score
+    scorer = scoring.make(sc.scorer, labels=sc.labels, tolerance=sc.tolerance, fields=list(sc.fields))
+    return Plan(data, requests, targets, hashes, scorer)
+
+
+def batches(requests: list[Request], size: int) -> list[list[Request]]:
+    """Consecutive batches in example order (no length sorting: a batch is reproducible)."""
+    return [requests[i:i + size] for i in range(0, len(requests), size)]
+
+
+class Recorder:
+    """Turns completions into scored records and appends them; tracks each cell's totals."""
+
+    def __init__(self, store: RunStore, plans: dict[str, Plan]):
+        self.store, self.plans = store, plans
+
+    def record(self, cell: Cell, example_ids: list[str], completions: list[dict]) -> None:
+        p = self.plans[cell.task]
+        rows = []
+        for ex_id, comp in zip(example_ids, completions):
+            target = p.targets[ex_id]
+            if comp.get("error"):
+                score = scoring.Score(0.0, None, "no output: " + comp["error"])
+                cell.errors += 1
+            else:
+                score = p.scorer(comp["text"], target)
+            cell.output_tokens += comp["output_tokens"] or 0
+            rows.append({
+                "run_id": self.store.run_id, "model": cell.model, "task": cell.task, "example_id": ex_id,
+                "repeat": 0, "prompt_sha256": p.prompt_sha256[ex_id],
+                "output": comp["text"], "extracted": score.extracted, "target": target,
+                "score": score.value, "score_reason": score.reason, "score_details": score.details,
+                "truncated": comp["finish_reason"] == "length",
+                **{k: v for k, v in comp.items() if k != "text"},
+            })
+        self.store.append(RECORDS, rows)
+        cell.recorded += len(rows)
+
+
+def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], recorder: Recorder,
+                    *, device: str | None, spec_dir: Path, on_model: callable, progress) -> list[Cell]:
+    """Run every planned task on one local model in its own process; return the cells."""
+    cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size) for t, p in plans.items()}
+    jobs = [Job(t, batches(p.requests, spec.batch_size)) for t, p in plans.items()]
+    ctx = mp.get_context("spawn")  # a clean interpreter: no torch state inherited from the parent
+    q = ctx.Queue()
+    proc = ctx.Process(target=_worker_entry, args=(spec, device, spec_dir, jobs, q), daemon=True)
+    proc.start()
+    bars: dict[str, object] = {}
+    finished = False
+    try:
+        while True:
+            try:
+                msg = q.get(timeout=0.5)
+            except queue_mod.Empty:
+                if proc.is_alive():
+                    continue
+                break
+            kind = msg[0]
+            if kind == "load_failed":
+                for c in cells.values():
+                    c.status, c.reason = "failed", f"model could not be loaded: {msg[1]}"
+                on_model(name, {"status": "failed", "reason": msg[1]})
+            elif kind == "loaded":
+                info = msg[1]
+                on_model(name, {"status": "loaded", **info})
+                for c in cells.values():
+                    c.load_s, c.device, c.dtype = info["load_s"], info["device"], info["dtype"]
+            elif kind == "batch":
+                _, task, ids, comps = msg
+                cell = cells[task]
+                if task not in bars:
+                    bars[task] = progress(total=cell.n, desc=f"{name} x {task}")
+                recorder.record(cell, ids, comps)
+                bars[task].update(len(ids))
+            elif kind == "cell":
+                _, task, figures = msg
+                c = cells[task]
+                c.status, c.wall_s = "ok", figures.pop("wall_s")
+                c.memory = figures
+                c.output_tokens_per_s = c.output_tokens / c.wall_s if c.wall_s > 0 else None
+                if task in bars:
+                    bars.pop(task).close()
+            elif kind == "cell_failed":
+                c = cells[msg[1]]
+                c.status, c.reason = "failed", msg[2]
+            elif kind == "done":
+                finished = True
+            if kind in ("done", "load_failed"):
+                break
+    finally:
+        for bar in bars.values():
+            bar.close()
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if not finished:
+        why = _death(proc.exitcode)
+        for c in cells.values():
+            if c.status == "pending":
+                c.status, c.reason = "failed", f"worker process died ({why}) after {c.recorded} of {c.n} examples"
+    return list(cells.values())
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "did not exit"
+    if exitcode < 0:
+        import signal
+
+        sig = signal.Signals(-exitcode).name
+        hint = "; killed by the system, often for lack of memory" if sig == "SIGKILL" else ""
+        return f"signal {sig}{hint}"
+    return f"exit code {exitcode}"
+
+
+def _worker_entry(*args) -> None:
+    from bench.worker import main
+
+    main(*args)
+
+
+def write_cells(store: RunStore, cells: list[Cell]) -> None:
+    store.append(CELLS, [c.row() for c in cells])
+
+
+def stderr_progress(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="ex", file=sys.stderr, leave=True, dynamic_ncols=True)

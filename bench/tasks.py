@@ -1,0 +1,209 @@
+"""Examples for a task: loading (local JSONL/CSV/Parquet or the Hugging Face Hub), stable ids,
+few-shot demonstrations, prompt rendering and the data hash recorded in the manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.config import Task, placeholders, task_text, where
+from bench.errors import InputError
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str  # stable: the data's own id field, else a hash of the row's content
+    fields: dict[str, Any]  # every column of the row, plus the names mapped in data.fields
+
+
+@dataclass
+class TaskData:
+    task: Task
+    examples: list[Example]
+    fewshot: list[Example] = field(default_factory=list)  # the demonstrations shown before each prompt
+    data_sha256: str = ""  # hash of all examples and demonstrations as loaded (before --limit)
+    source: dict[str, Any] = field(default_factory=dict)  # file path, or Hub id and revision
+
+
+def load(task: Task, limit: int | None = None) -> TaskData:
+    """Load, map, id and check a task's examples; raise InputError naming the file on any mistake."""
+    spec = task.spec.data
+    rows, source = _rows(task, spec.path, spec.split)
+    examples = _examples(task, rows, source["location"])
+    fewshot: list[Example] = []
+    if task.spec.prompt.fewshot:
+        if not (spec.fewshot_path or spec.fewshot_split):
+            raise InputError(f"{_where(task, ('prompt', 'fewshot'))}: few-shot needs demonstrations; "
+                             f"set data.fewshot_path (a file) or data.fewshot_split (a Hub split)")
+        pool_rows, _ = _rows(task, spec.fewshot_path, spec.fewshot_split or spec.split)
+        pool = _examples(task, pool_rows, str(spec.fewshot_path or spec.fewshot_split))
+        k = task.spec.prompt.fewshot
+        if k > len(pool):
+            raise InputError(f"{_where(task, ('prompt', 'fewshot'))}: asks for {k} demonstrations "
+                             f"but the few-shot data has {len(pool)}")
+        fewshot = random.Random(task.spec.prompt.fewshot_seed).sample(pool, k)
+    _check_placeholders(task, examples + fewshot)
+    digest = hashlib.sha256()
+    for ex in examples + fewshot:
+        digest.update(json.dumps([ex.id, ex.fields], sort_keys=True, default=str).encode())
+        digest.update(b"\n")
+    if limit is not None:
+        examples = examples[:limit]
+    return TaskData(task, examples, fewshot, digest.hexdigest(), source)
+
+
+def render(data: TaskData, example: Example) -> list[dict[str, str]]:
+    """Chat messages for one example: system, then each demonstration as a user/assistant pair."""
+    prompt = data.task.spec.prompt
+    messages = [{"role": "system", "content": prompt.system.format_map(example.fields)}] if prompt.system else []
+    for demo in data.fewshot:
+        messages.append({"role": "user", "content": prompt.user.format_map(demo.fields)})
+        messages.append({"role": "assistant", "content": target(data, demo)})
+    messages.append({"role": "user", "content": prompt.user.format_map(example.fields)})
+    return messages
+
+
+def target(data: TaskData, example: Example) -> str:
+    """The reference answer; for json_fields a JSON object, a bare '{field}' keeping its type."""
+    score = data.task.spec.score
+    if score.scorer != "json_fields":
+        return score.target.format_map(example.fields)
+    obj = {}
+    for key, template in score.fields.items():
+        bare = re.fullmatch(r"\{(\w+)\}", template)
+        obj[key] = example.fields[bare.group(1)] if bare else template.format_map(example.fields)
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def messages_sha256(messages: list[dict[str, str]]) -> str:
+    return hashlib.sha256(json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- internals
+
+
+def _where(task: Task, loc: tuple) -> str:
+    return where(task.path, task_text(task), loc)
+
+
+def _rows(task: Task, path: str | None, split: str) -> tuple[list[dict], dict]:
+    spec = task.spec.data
+    if path is not None:
+        file = (task.path.parent / path).resolve()
+        key = ("data", "path") if path == spec.path else ("data", "fewshot_path")
+        if not file.is_file():
+            raise InputError(f"{_where(task, key)}: data file {file} not found; "
+                             f"fix the path (it is relative to {task.path.parent})")
+        return _read_file(file), {"location": str(file)}
+    return _read_hub(task, split), {"location": f"hf:{spec.hf}", "hf": spec.hf, "config": spec.config,
+                                    "split": split, "revision": spec.revision}
+
+
+def _read_file(file: Path) -> list[dict]:
+    suffix = file.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        rows = []
+        with file.open(encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise InputError(f"{file}:{lineno}: invalid JSON ({e.msg}); fix or remove that line") from None
+                if not isinstance(row, dict):
+                    raise InputError(f"{file}:{lineno}: each line must be a JSON object")
+                rows.append(row)
+        return rows
+    if suffix == ".csv":
+        with file.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            rows = []
+            for row in reader:
+                if None in row or any(v is None for v in row.values()):
+                    raise InputError(f"{file}:{reader.line_num}: row has a different number of columns "
+                                     f"than the header {reader.fieldnames}")
+                rows.append(dict(row))
+            return rows
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_table(file).to_pylist()
+        except Exception as e:  # pyarrow raises several types for a damaged file
+            raise InputError(f"{file}: cannot read Parquet ({e})") from None
+    raise InputError(f"{file}: unsupported data format {suffix!r}; use .jsonl, .csv or .parquet")
+
+
+def _read_hub(task: Task, split: str) -> list[dict]:
+    spec = task.spec.data
+    try:
+        import datasets
+    except ImportError:
+        raise InputError("loading Hub datasets needs the 'datasets' package: pip install datasets") from None
+    hf = spec.hf
+    local = (task.path.parent / hf) if hf else None
+    if local is not None and local.is_dir():  # a dataset folder on disk loads the same way
+        hf = str(local.resolve())
+    try:
+        ds = datasets.load_dataset(hf, spec.config, split=split, revision=spec.revision)
+    except Exception as e:  # datasets raises many types: missing, gated, offline, bad split
+        raise InputError(f"{_where(task, ('data', 'hf'))}: cannot load dataset {spec.hf!r} "
+                         f"(split {split!r}): {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+    return [dict(r) for r in ds]
+
+
+def _examples(task: Task, rows: list[dict], location: str) -> list[Example]:
+    spec = task.spec.data
+    if not rows:
+        raise InputError(f"{location}: the dataset is empty (task {task.path})")
+    columns = set(rows[0])
+    for name, column in spec.fields.items():
+        if column not in columns:
+            raise InputError(f"{_where(task, ('data', 'fields', name))}: column {column!r} is not in "
+                             f"{location} (columns: {', '.join(sorted(columns))})")
+    if spec.id is not None and spec.id not in columns:
+        raise InputError(f"{_where(task, ('data', 'id'))}: id column {spec.id!r} is not in {location} "
+                         f"(columns: {', '.join(sorted(columns))}); remove 'id' to use content hashes")
+    examples, seen = [], set()
+    for n, row in enumerate(rows, 1):
+        fields = dict(row)
+        for name, column in spec.fields.items():
+            if column not in row:
+                raise InputError(f"{location}: row {n} lacks column {column!r}")
+            fields[name] = row[column]
+        if spec.id is not None:
+            ex_id = str(row.get(spec.id))
+            if ex_id in seen:
+                raise InputError(f"{location}: row {n}: duplicate id {ex_id!r} in column {spec.id!r}; "
+                                 f"ids must be unique")
+        else:
+            base = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:12]
+            ex_id, k = base, 1
+            while ex_id in seen:  # identical rows stay distinct examples with stable ids
+                k += 1
+                ex_id = f"{base}-{k}"
+        seen.add(ex_id)
+        examples.append(Example(ex_id, fields))
+    return examples
+
+
+def _check_placeholders(task: Task, examples: list[Example]) -> None:
+    for key, template in task.spec.templates().items():
+        try:
+            names = placeholders(template)
+        except ValueError as e:
+            raise InputError(f"{_where(task, tuple(key.split('.')))}: {e}") from None
+        for ex in examples:
+            missing = sorted(names - set(ex.fields))
+            if missing:
+                raise InputError(
+                    f"{_where(task, tuple(key.split('.')))}: placeholder {{{missing[0]}}} is not a field of "
+                    f"example {ex.id!r} (fields: {', '.join(sorted(ex.fields))}); map it under [data.fields] "
+                    f"or fix the template")

@@ -1,0 +1,58 @@
+"""The process that runs one local model: load it, generate every batch sent, report back.
+
+It never writes results: each batch's completions go to the parent over a queue, and the parent
+scores and stores them. A crash or out-of-memory here ends this model's cells, not the run.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench import measure
+from bench.backends.base import Request
+from bench.config import TransformersModel
+
+
+@dataclass
+class Job:
+    task: str
+    batches: list[list[Request]]
+
+
+def one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}".strip(": ")
+
+
+def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        from bench.backends.transformers import TransformersBackend
+
+        backend = TransformersBackend(spec, device=device, spec_dir=spec_dir)
+        info = backend.load()
+    except Exception as e:  # not cached, gated, missing, out of memory, bad template file ...
+        queue.put(("load_failed", one_line(e)))
+        return
+    queue.put(("loaded", asdict(info)))
+    for job in jobs:
+        try:
+            measure.reset_peaks(backend.device)
+            t0 = measure.now()
+            for batch in job.batches:
+                completions = backend.generate_batch(batch)
+                queue.put(("batch", job.task, [r.example_id for r in batch], [c.to_dict() for c in completions]))
+            wall_s = measure.now() - t0
+            queue.put(("cell", job.task, {"wall_s": wall_s, "peak_rss_bytes": measure.peak_rss_bytes(),
+                                          **measure.torch_memory(backend.device)}))
+        except Exception as e:
+            queue.put(("cell_failed", job.task, one_line(e), traceback.format_exc(limit=3)))
+    backend.close()
+    queue.put(("done",))
