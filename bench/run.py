@@ -112,7 +112,7 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     def on_model(name: str, info: dict) -> None:
         man["models"][name].update(info)
         store.write_manifest(man)
-        if info["status"] == "failed":
+        if info["status"] == "skipped":
             echo(f"skipping {name}: {info['reason']}", file=sys.stderr)
 
     for name in prep.models:

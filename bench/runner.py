@@ -22,7 +22,7 @@ class Cell:
 
     model: str
     task: str
-    status: str = "pending"  # ok | failed | skipped
+    status: str = "pending"  # ok | failed (crashed while running) | skipped (could not load)
     reason: str | None = None
     n: int = 0  # examples planned
     recorded: int = 0  # records written
@@ -118,8 +118,8 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
             kind = msg[0]
             if kind == "load_failed":
                 for c in cells.values():
-                    c.status, c.reason = "failed", f"model could not be loaded: {msg[1]}"
-                on_model(name, {"status": "failed", "reason": msg[1]})
+                    c.status, c.reason = "skipped", f"model could not be loaded: {msg[1]}"
+                on_model(name, {"status": "skipped", "reason": msg[1]})
             elif kind == "loaded":
                 info = msg[1]
                 on_model(name, {"status": "loaded", **info})

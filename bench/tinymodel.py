@@ -33,7 +33,8 @@ def train_tokenizer(lines: list[str], vocab_size: int = 600):
 
 
 def build(out_dir: Path, lines: list[str], *, hidden: int = 64, layers: int = 2, heads: int = 4,
-          chat_template: bool = True, seed: int = 0, vocab_size: int = 600) -> Path:
+          chat_template: bool = True, seed: int = 0, vocab_size: int = 600,
+          eos_boost: float = 1.6) -> Path:
     """Write a random-weight Llama model and its tokenizer to out_dir and return it."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -51,6 +52,8 @@ def build(out_dir: Path, lines: list[str], *, hidden: int = 64, layers: int = 2,
                          initializer_range=0.5)  # wide weights: varied tokens, EOS now and then
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
+    with torch.no_grad():  # a longer EOS vector: rows end by EOS at varied lengths, as real ones do
+        model.model.embed_tokens.weight[tok.eos_token_id] *= eos_boost
     model.generation_config.eos_token_id = tok.eos_token_id
     model.generation_config.pad_token_id = tok.pad_token_id
     out_dir.mkdir(parents=True, exist_ok=True)

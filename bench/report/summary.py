@@ -99,20 +99,33 @@ def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
     lines = [f"# {title}", ""] + [f"> {n}" for n in notes] + ([""] if notes else [])
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(_cells(r)) + " |" for r in summary]
-    failed = [r for r in summary if r["reason"]]
-    if failed:
-        lines += ["", "Cells that did not finish:", ""]
-        lines += [f"- {r['model']} x {r['task']}: {r['reason']}" for r in failed]
+    problems = unfinished(summary)
+    if problems:
+        lines += ["", "Cells that did not finish:", ""] + [f"- {p}" for p in problems]
     lines += ["", "Definitions: docs/metrics.md (latency = request start to last token, per request; "
               "out tok/s = cell output tokens / cell generation wall time, load excluded; "
               "accuracy = mean score, errors count as 0; 95% CI Wilson for 0/1 scores, bootstrap otherwise)."]
     return "\n".join(lines) + "\n"
 
 
+def unfinished(summary: list[dict]) -> list[str]:
+    """One line per model and reason: "m (3 cells: a, b, c): why"."""
+    by_reason: dict[tuple[str, str], list[str]] = {}
+    for r in summary:
+        if r["reason"]:
+            by_reason.setdefault((r["model"], r["reason"]), []).append(r["task"])
+    return [f"{m} x {', '.join(ts)}: {why}" for (m, why), ts in by_reason.items()]
+
+
 def to_text(summary: list[dict]) -> str:
-    """A fixed-width table for the terminal."""
+    """A fixed-width table for the terminal, then the reasons of cells that did not finish."""
     head = [h for h, _, _ in DISPLAY]
     body = [_cells(r) for r in summary]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    fmt = lambda cols: "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
-    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(b) for b in body])
+
+    def fmt(cols: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+
+    problems = unfinished(summary)
+    tail = ["", "did not finish:"] + [f"  {p}" for p in problems] if problems else []
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(b) for b in body] + tail)

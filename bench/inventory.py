@@ -1,0 +1,61 @@
+"""`bench list`: the models and tasks, and whether each model can be loaded right now."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bench import tasks
+from bench.config import TransformersModel, load_models, load_tasks, select
+from bench.errors import EXIT_OK
+
+
+def availability(spec: TransformersModel, base: Path) -> str:
+    """'local folder', 'cached', 'downloadable', or why not: offline, gated, missing, unreachable."""
+    local = Path(spec.model) if Path(spec.model).is_absolute() else base / spec.model
+    if local.is_dir():
+        return "local folder" if (local / "config.json").is_file() else f"folder {local} has no config.json"
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(spec.model, "config.json", revision=spec.revision)
+    except Exception as e:  # a malformed id, say
+        return f"invalid model id: {e}"
+    if isinstance(cached, str):
+        return "cached"
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return "not cached, and offline (HF_HUB_OFFLINE is set)"
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+
+    try:
+        info = HfApi().model_info(spec.model, revision=spec.revision, timeout=10)
+    except GatedRepoError:
+        return "gated: accept its licence on the Hub, then `hf auth login`"
+    except RepositoryNotFoundError:
+        return "not found on the Hub (or private: log in)"
+    except RevisionNotFoundError:
+        return f"revision {spec.revision!r} not found"
+    except Exception as e:  # network down, proxy, timeout
+        return f"Hub unreachable ({type(e).__name__})"
+    return "gated, access granted: downloadable" if info.gated else "downloadable"
+
+
+def show(config: Path, tasks_dir: Path, models: str | None, task_names: str | None) -> int:
+    cfg = load_models(config)
+    names = select(models, list(cfg.models), "model", "--models")
+    print("models:")
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        spec = cfg.models[name]
+        print(f"  {name.ljust(width)}  {spec.backend:12}  {spec.model}  [{availability(spec, config.parent)}]")
+    all_tasks = load_tasks(tasks_dir)
+    wanted = select(task_names, [t.name for t in all_tasks], "task", "--tasks")
+    print("tasks:")
+    width = max((len(n) for n in wanted), default=0)
+    for t in all_tasks:
+        if t.name in wanted:
+            data = tasks.load(t)
+            print(f"  {t.name.ljust(width)}  {len(data.examples):5} examples  {t.spec.score.scorer:11}  "
+                  f"{t.spec.description}")
+    return EXIT_OK
