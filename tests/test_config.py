@@ -1,0 +1,400 @@
+"""The bad-input catalogue, through the real command line: every mistake in models.toml, a task
+file, its data or the flags is one "error: ..." line naming the file, line and key, exit code 2,
+no traceback, and no run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+from bench.config import key_line
+
+MODELS = """\
+[hardware.ci]
+usd_per_hour = 0.5
+
+[models.tiny]
+backend = "transformers"
+model = "some-org/some-model"
+device = "cpu"
+batch_size = 4
+hardware = "ci"
+"""
+
+TASK = """\
+description = "route tickets"
+
+[data]
+path = "data/t.jsonl"
+
+[prompt]
+system = "You route support tickets."
+user = "Ticket: {text}"
+
+[score]
+scorer = "label"
+target = "{queue}"
+labels = ["billing", "refunds"]
+"""
+
+ROWS = [{"text": "I was charged twice", "queue": "billing"},
+        {"text": "I want my money back", "queue": "refunds"},
+        {"text": "Invoice is wrong", "queue": "billing"}]
+
+
+class Project:
+    def __init__(self, root: Path):
+        self.root = root
+        self.models = root / "models.toml"
+        self.tasks = root / "tasks"
+        self.task = self.tasks / "t.toml"
+        self.data = self.tasks / "data" / "t.jsonl"
+        self.out = root / "res"
+        (self.tasks / "data").mkdir(parents=True)
+        self.models.write_text(MODELS, encoding="utf-8")
+        self.task.write_text(TASK, encoding="utf-8")
+        self.data.write_text("".join(json.dumps(r) + "\n" for r in ROWS), encoding="utf-8")
+
+    def edit(self, path: Path, old: str, new: str) -> str:
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"test setup: {old!r} not in {path}"
+        text = text.replace(old, new, 1)
+        path.write_text(text, encoding="utf-8")
+        return text
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Project:
+    monkeypatch.chdir(tmp_path)  # a default ./results would land here, never in the repository
+    return Project(tmp_path)
+
+
+def bench(p: Project, capsys, command: str, *extra: str) -> tuple[int, str]:
+    argv = [command, "--config", str(p.models), "--tasks-dir", str(p.tasks)]
+    if command == "run":
+        argv += ["--out", str(p.out)]
+    code = main(argv + list(extra))
+    return code, capsys.readouterr().err
+
+
+def line_of(path: Path, needle: str, nth: int = 1) -> int:
+    seen = 0
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            seen += 1
+            if seen == nth:
+                return n
+    raise AssertionError(f"test setup: {needle!r} not in {path}")
+
+
+def assert_bad_input(p: Project, code: int, err: str, *, file: Path | None = None, line: int | None = None,
+                     key: str | None = None, contains: tuple[str, ...] = ()) -> None:
+    assert code == 2, err
+    assert err.startswith("error: "), err
+    assert "Traceback" not in err, err
+    if file is not None:
+        assert str(file) in err, err
+    if line is not None:
+        assert f"{file}:{line}" in err, err
+    if key is not None:
+        assert f"'{key}'" in err, err
+    for text in contains:
+        assert text in err, err
+    for out in (p.out, p.root / "results"):
+        assert not out.exists() or not any(out.iterdir()), f"a run folder was created in {out}"
+
+
+BOTH = pytest.mark.parametrize("command", ["validate", "run"])
+
+
+def test_base_project_is_valid(project, capsys):
+    # every case below differs from this valid project by one mistake
+    code, err = bench(project, capsys, "validate")
+    assert code == 0, err
+    assert err == ""
+
+
+# ---------------------------------------------------------------- models.toml
+
+
+@BOTH
+def test_models_toml_syntax_error(project, capsys, command):
+    project.edit(project.models, 'model = "some-org/some-model"', 'model = "some-org/some-model')
+    code, err = bench(project, capsys, command)
+    line = line_of(project.models, 'model = "some-org')
+    assert_bad_input(project, code, err, file=project.models, contains=("TOML syntax error", f"line {line}"))
+
+
+@BOTH
+def test_unknown_key_in_model(project, capsys, command):
+    project.edit(project.models, "batch_size = 4", 'batch_size = 4\ncolour = "red"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "colour"),
+                     key="models.tiny.colour", contains=("unknown key",))
+
+
+@BOTH
+def test_wrong_type(project, capsys, command):
+    project.edit(project.models, "batch_size = 4", 'batch_size = "big"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "batch_size"),
+                     key="models.tiny.batch_size", contains=("integer",))
+
+
+@BOTH
+def test_negative_batch_size(project, capsys, command):
+    project.edit(project.models, "batch_size = 4", "batch_size = -3")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "batch_size"),
+                     key="models.tiny.batch_size", contains=("1",))
+
+
+@BOTH
+def test_duplicate_model_name(project, capsys, command):
+    project.models.write_text(MODELS + '\n[models.tiny]\nbackend = "transformers"\nmodel = "other/model"\n',
+                              encoding="utf-8")
+    code, err = bench(project, capsys, command)
+    line = line_of(project.models, "[models.tiny]", nth=2)
+    assert_bad_input(project, code, err, file=project.models, contains=("tiny", f"line {line}"))
+
+
+@BOTH
+def test_unknown_backend(project, capsys, command):
+    project.edit(project.models, 'backend = "transformers"', 'backend = "vllm"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "backend"),
+                     key="models.tiny.backend", contains=("transformers",))
+
+
+@BOTH
+def test_invalid_dtype(project, capsys, command):
+    project.edit(project.models, 'device = "cpu"', 'device = "cpu"\ndtype = "float8"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "dtype"),
+                     key="models.tiny.dtype", contains=("float8", "bfloat16"))
+
+
+@BOTH
+def test_invalid_device_in_config(project, capsys, command):
+    project.edit(project.models, 'device = "cpu"', 'device = "gpu0"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "device"),
+                     key="models.tiny.device", contains=("gpu0", "cuda:N"))
+
+
+def test_invalid_device_flag(project, capsys):
+    code, err = bench(project, capsys, "run", "--device", "bogus")
+    assert_bad_input(project, code, err, contains=("--device", "bogus", "cuda:N"))
+
+
+@BOTH
+def test_undefined_hardware(project, capsys, command):
+    project.edit(project.models, 'hardware = "ci"', 'hardware = "dgx"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, 'hardware = "dgx"'),
+                     key="models.tiny.hardware", contains=("dgx", "[hardware.dgx]"))
+
+
+@BOTH
+def test_api_key_in_models_toml_is_refused_and_not_echoed(project, capsys, command):
+    project.edit(project.models, "batch_size = 4", 'batch_size = 4\napi_key = "sk-live-0123456789abcdef"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "api_key"),
+                     key="models.tiny.api_key", contains=("environment variable",))
+    assert "0123456789abcdef" not in err
+    assert "sk-live" not in err
+
+
+@BOTH
+def test_models_written_as_array_of_tables(project, capsys, command):
+    # [[models]] is a common TOML habit; it must be a clear error, not a crash
+    project.models.write_text('[[models]]\nbackend = "transformers"\nmodel = "some-org/some-model"\n',
+                              encoding="utf-8")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, contains=("models",))
+
+
+def test_no_models_defined(project, capsys):
+    project.models.write_text("[hardware.ci]\nusd_per_hour = 0.5\n", encoding="utf-8")
+    code, err = bench(project, capsys, "run")
+    assert_bad_input(project, code, err, file=project.models, contains=("no models",))
+
+
+# ---------------------------------------------------------------- task files
+
+
+@BOTH
+def test_task_toml_syntax_error(project, capsys, command):
+    project.edit(project.task, 'scorer = "label"', "scorer = label")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task,
+                     contains=("TOML syntax error", f"line {line_of(project.task, 'scorer = label')}"))
+
+
+@BOTH
+def test_unknown_scorer(project, capsys, command):
+    project.edit(project.task, 'scorer = "label"', 'scorer = "fuzzy"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, contains=("fuzzy", "exact, number, label"))
+    # the line of [score] or of its scorer key
+    assert any(f"{project.task}:{n}" in err
+               for n in (line_of(project.task, "[score]"), line_of(project.task, "scorer ="))), err
+    assert "'score" in err  # the key: score or score.scorer
+
+
+@BOTH
+def test_label_scorer_without_labels(project, capsys, command):
+    project.edit(project.task, 'labels = ["billing", "refunds"]\n', "")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, contains=("labels",))
+    assert f"{project.task}:{line_of(project.task, '[score]')}" in err, err
+    assert "'score" in err
+
+
+@BOTH
+def test_missing_data_file(project, capsys, command):
+    project.edit(project.task, "data/t.jsonl", "data/nope.jsonl")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, line=line_of(project.task, "path ="),
+                     key="data.path", contains=("nope.jsonl", "not found"))
+
+
+@BOTH
+def test_empty_data_file(project, capsys, command):
+    project.data.write_text("\n", encoding="utf-8")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.data.resolve(), contains=("empty",))
+
+
+@BOTH
+def test_jsonl_broken_line(project, capsys, command):
+    lines = project.data.read_text(encoding="utf-8").splitlines()
+    lines[1] = '{"text": "I want my money back", "queue": "refunds"'  # unclosed object on line 2
+    project.data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.data.resolve(), line=2, contains=("invalid JSON",))
+
+
+@BOTH
+def test_csv_row_with_missing_column(project, capsys, command):
+    csv_file = project.tasks / "data" / "t.csv"
+    csv_file.write_text("text,queue\nI was charged twice,billing\nI want my money back\nbad invoice,billing\n",
+                        encoding="utf-8")
+    project.edit(project.task, "data/t.jsonl", "data/t.csv")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=csv_file.resolve(), line=3, contains=("columns",))
+
+
+@BOTH
+def test_template_placeholder_not_in_data(project, capsys, command):
+    project.edit(project.task, 'user = "Ticket: {text}"', 'user = "Ticket: {body}"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, line=line_of(project.task, "user ="),
+                     key="prompt.user", contains=("{body}",))
+
+
+@BOTH
+def test_unknown_key_in_task(project, capsys, command):
+    project.edit(project.task, 'user = "Ticket: {text}"', 'user = "Ticket: {text}"\ntemperature = 0.2')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, line=line_of(project.task, "temperature"),
+                     key="prompt.temperature", contains=("unknown key",))
+
+
+@BOTH
+def test_both_path_and_hf(project, capsys, command):
+    project.edit(project.task, 'path = "data/t.jsonl"', 'path = "data/t.jsonl"\nhf = "org/dataset"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, line=line_of(project.task, "[data]"),
+                     key="data", contains=("'path'", "'hf'"))
+
+
+@BOTH
+def test_fewshot_without_fewshot_path(project, capsys, command):
+    project.edit(project.task, 'user = "Ticket: {text}"', 'user = "Ticket: {text}"\nfewshot = 2')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, line=line_of(project.task, "fewshot ="),
+                     key="prompt.fewshot", contains=("fewshot_path",))
+
+
+@BOTH
+def test_tasks_dir_without_task_files(project, capsys, command):
+    project.task.unlink()
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.tasks, contains=("no task files",))
+
+
+# ---------------------------------------------------------------- flags
+
+
+def test_limit_zero(project, capsys):
+    code, err = bench(project, capsys, "run", "--limit", "0")
+    assert_bad_input(project, code, err, contains=("--limit 0", "at least 1"))
+
+
+@BOTH
+def test_unknown_model_selected(project, capsys, command):
+    code, err = bench(project, capsys, command, "--models", "tiny,huge")
+    assert_bad_input(project, code, err, contains=("--models", "'huge'", "known: tiny"))
+    assert "'tiny'" not in err  # only the unknown name is reported
+
+
+@BOTH
+def test_unknown_task_selected(project, capsys, command):
+    code, err = bench(project, capsys, command, "--tasks", "nope")
+    assert_bad_input(project, code, err, contains=("--tasks", "'nope'", "known: t"))
+
+
+# ---------------------------------------------------------------- key_line
+
+
+KEY_LINE_TOML = """\
+# a comment
+[hardware.a10g]
+usd_per_hour = 1.01
+
+[models.small]
+backend = "transformers"
+dtype = "float16"
+generation.max_new_tokens = 8
+
+[score]
+scorer = "json_fields"
+fields = { vendor = "{vendor}", total = "{total}" }
+
+[models."qwen2.5-0.5b"]
+backend = "transformers"
+dtype = "float8"
+"""
+
+
+def test_key_line_table_header():
+    assert key_line(KEY_LINE_TOML, ("models", "small")) == 5
+    assert key_line(KEY_LINE_TOML, ("hardware", "a10g")) == 2
+
+
+def test_key_line_key_in_table():
+    assert key_line(KEY_LINE_TOML, ("models", "small", "dtype")) == 7
+    assert key_line(KEY_LINE_TOML, ("hardware", "a10g", "usd_per_hour")) == 3
+
+
+def test_key_line_dotted_key():
+    assert key_line(KEY_LINE_TOML, ("models", "small", "generation", "max_new_tokens")) == 8
+
+
+def test_key_line_missing_key_falls_back_to_its_table():
+    assert key_line(KEY_LINE_TOML, ("models", "small", "batch_size")) == 5
+    assert key_line(KEY_LINE_TOML, ("nothing", "here")) is None
+
+
+def test_key_line_inline_table_key():
+    assert key_line(KEY_LINE_TOML, ("score", "fields", "vendor")) == 12
+    assert key_line(KEY_LINE_TOML, ("score", "scorer")) == 11
+
+
+def test_key_line_quoted_table_name_with_dots():
+    # model names may contain '.', which TOML needs quoted: [models."qwen2.5-0.5b"]
+    assert key_line(KEY_LINE_TOML, ("models", "qwen2.5-0.5b", "dtype")) == 16

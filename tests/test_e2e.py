@@ -1,0 +1,183 @@
+"""The CLI end to end on tiny models: every file of the run folder, and numbers that agree."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TASKS, write_models_toml
+
+LIMIT = 6
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def run(tiny_models, tmp_path_factory):
+    """One run: two working tiny models and one that cannot load."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    config = write_models_toml(tmp / "models.toml", {**tiny_models, "missing": tmp / "no-such-model"}, batch_size=4)
+    proc = cli("--config", str(config), "--tasks-dir", str(TASKS), "--limit", str(LIMIT), "--out", str(tmp / "res"))
+    runs = list((tmp / "res").iterdir())
+    assert len(runs) == 1, proc.stderr
+    return proc, runs[0], tiny_models
+
+
+def test_exit_code_and_printed_table(run):
+    proc, folder, _ = run
+    assert proc.returncode == 3, proc.stderr  # one model was skipped: a partial run
+    assert "skipping missing:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    for name in ("tiny-chat", "tiny-plain", "invoice_fields", "order_math", "ticket_routing", "acc %", "95% CI"):
+        assert name in proc.stdout
+    assert f"run folder: {folder}" in proc.stdout
+
+
+def test_run_folder_files(run):
+    _, folder, _ = run
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["manifest.json", "records.jsonl", "cells.jsonl", "summary.csv", "summary.md"])
+
+
+def test_manifest(run):
+    _, folder, models = run
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["run_id"] == folder.name and m["finished_utc"]
+    assert m["bench"]["version"]
+    for pkg in ("python", "torch", "transformers", "accelerate", "datasets"):
+        assert m["versions"][pkg], pkg
+    assert m["environment"]["cpu"] and m["environment"]["cpu_count"] >= 1
+    assert "[models.tiny-chat]" in m["models_config"]["text"]
+    assert set(m["tasks"]) == {"invoice_fields", "order_math", "ticket_routing"}
+    for t in m["tasks"].values():
+        assert len(t["data_sha256"]) == 64 and t["examples_run"] == LIMIT and "[score]" in t["text"]
+    assert len(m["tasks"]["order_math"]["fewshot_ids"]) == 2
+    chat = m["models"]["tiny-chat"]
+    assert chat["status"] == "loaded" and chat["parameters"] > 0 and chat["dtype"] == "float32"
+    assert chat["chat_template"] == "tokenizer" and len(chat["chat_template_sha256"]) == 64
+    assert chat["resolved_revision"] is None  # a local folder has no commit
+    assert m["models"]["tiny-plain"]["chat_template"] == "none"
+    assert m["models"]["missing"]["status"] == "skipped" and m["models"]["missing"]["reason"]
+
+
+def test_records(run):
+    _, folder, _ = run
+    records = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
+    assert len(records) == 2 * 3 * LIMIT
+    keys = {(r["model"], r["task"], r["example_id"], r["repeat"]) for r in records}
+    assert len(keys) == len(records)
+    for r in records:
+        assert r["run_id"] == folder.name
+        assert r["input_tokens"] > 0 and 1 <= r["output_tokens"]
+        assert 0 < r["ttft_s"] <= r["latency_s"]
+        assert r["truncated"] == (r["finish_reason"] == "length")
+        assert 0.0 <= r["score"] <= 1.0 and r["score_reason"]
+        assert len(r["prompt_sha256"]) == 64 and "output" in r and "extracted" in r and r["target"]
+        assert r["token_source"] == "tokenizer" and r["error"] is None
+    # one rendered prompt per example, the same for every model
+    by_ex = {}
+    for r in records:
+        by_ex.setdefault((r["task"], r["example_id"]), set()).add(r["prompt_sha256"])
+    assert all(len(v) == 1 for v in by_ex.values())
+
+
+def test_summary_agrees_with_records_and_cells(run):
+    _, folder, _ = run
+    records = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
+    cells = [json.loads(line) for line in (folder / "cells.jsonl").read_text().splitlines()]
+    rows = list(csv.DictReader((folder / "summary.csv").open()))
+    assert len(rows) == len(cells) == 3 * 3
+    for row in rows:
+        recs = [r for r in records if r["model"] == row["model"] and r["task"] == row["task"]]
+        cell = next(c for c in cells if c["model"] == row["model"] and c["task"] == row["task"])
+        if row["model"] == "missing":
+            assert row["status"] == "skipped" and row["n"] == "0" and "could not be loaded" in row["reason"]
+            continue
+        assert row["status"] == "ok" and int(row["n"]) == len(recs) == LIMIT
+        assert math.isclose(float(row["accuracy"]), sum(r["score"] for r in recs) / len(recs))
+        assert float(row["ci_low"]) <= float(row["accuracy"]) <= float(row["ci_high"])
+        assert int(row["truncated"]) == sum(r["finish_reason"] == "length" for r in recs)
+        tokens = sum(r["output_tokens"] for r in recs)
+        assert int(row["output_tokens"]) == tokens == cell["output_tokens"]
+        assert math.isclose(float(row["output_tokens_per_s"]), tokens / cell["wall_s"])
+        assert float(row["latency_p50_s"]) <= float(row["latency_p95_s"])
+        assert cell["memory"]["peak_rss_bytes"] > 0 and cell["load_s"] > 0 and cell["batch_size"] == 4
+    md = (folder / "summary.md").read_text()
+    assert "| tiny-chat | invoice_fields | ok |" in md and "missing x invoice_fields, order_math" in md
+
+
+def test_output_tokens_match_a_recount(run):
+    """Re-generate each batch with a bare generate() and recount tokens with the tokenizer."""
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from bench import tasks
+    from bench.backends.transformers import TransformersBackend, greedy_kwargs
+    from bench.config import TransformersModel, load_task
+    from bench.runner import plan
+
+    _, folder, models = run
+    records = {(r["model"], r["task"], r["example_id"]): r
+               for r in map(json.loads, (folder / "records.jsonl").read_text().splitlines())}
+    for name, path in models.items():
+        tok = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path)
+        b = TransformersBackend(TransformersModel(backend="transformers", model=str(path), device="cpu"))
+        b.load()  # only for prompt rendering and padding, shared with the run
+        eos = {tok.eos_token_id}
+        for task_file in sorted(TASKS.glob("*.toml")):
+            data = tasks.load(load_task(task_file), limit=LIMIT)
+            stop = tuple(data.task.spec.generation.stop)
+            max_new = data.task.spec.generation.max_new_tokens
+            reqs = plan(data).requests
+            for i in range(0, len(reqs), 4):
+                batch = reqs[i:i + 4]
+                enc = b.encode(batch)
+                with torch.inference_mode():
+                    out = model.generate(**enc, **greedy_kwargs(b.tokenizer, max_new))
+                for req, ids in zip(batch, out[:, enc["input_ids"].shape[1]:].tolist()):
+                    n = next((k for k in range(1, len(ids) + 1) if ids[k - 1] in eos
+                              or (stop and any(s in tok.decode(ids[:k]) for s in stop))), min(len(ids), max_new))
+                    rec = records[(name, data.task.name, req.example_id)]
+                    assert rec["output_tokens"] == n, (name, data.task.name, req.example_id)
+                    assert rec["input_tokens"] == int(enc["attention_mask"][batch.index(req)].sum())
+
+
+def test_demo_runs_anywhere(tmp_path):
+    proc = cli("demo", "--limit", "3", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "DEMO" in proc.stdout and "demo-tiny" in proc.stdout and "demo-small" in proc.stdout
+    (folder,) = tmp_path.iterdir()
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["title"] == "DEMO run" and "RANDOM weights" in m["notes"][0]
+    assert m["models"]["demo-small"]["parameters"] > m["models"]["demo-tiny"]["parameters"]
+    assert "RANDOM weights" in (folder / "summary.md").read_text()
+    assert len((folder / "records.jsonl").read_text().splitlines()) == 2 * 3 * 3
+
+
+def test_validate_and_list(tiny_models, tmp_path):
+    config = write_models_toml(tmp_path / "models.toml", tiny_models)
+    proc = cli("validate", "--config", str(config), "--tasks-dir", str(TASKS))
+    assert proc.returncode == 0 and "ok: 2 model(s), 3 task(s)" in proc.stdout
+    proc = cli("list", "--config", str(config), "--tasks-dir", str(TASKS))
+    assert proc.returncode == 0 and proc.stdout.count("local folder") == 2 and "ticket_routing" in proc.stdout
+    proc = cli("list", "--config", str(ROOT / "models.toml"), "--tasks-dir", str(TASKS), "--models", "smollm2-135m")
+    assert "not cached, and offline" in proc.stdout
+
+
+def test_help_is_instant_and_clear():
+    proc = cli("--help")
+    assert proc.returncode == 0 and "exit codes" in proc.stdout and "demo" in proc.stdout
+    proc = cli("run", "--help")
+    assert "--limit" in proc.stdout and "--device" in proc.stdout
