@@ -17,8 +17,8 @@ from conftest import ROOT, TASKS, write_models_toml
 LIMIT = 6
 
 
-def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+def cli(*args: str, cwd: Path = ROOT, **env_vars: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), **env_vars)
     return subprocess.run([sys.executable, "-m", "bench", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=600)
 
@@ -181,3 +181,26 @@ def test_help_is_instant_and_clear():
     assert proc.returncode == 0 and "exit codes" in proc.stdout and "demo" in proc.stdout
     proc = cli("run", "--help")
     assert "--limit" in proc.stdout and "--device" in proc.stdout
+
+
+def test_hub_id_loads_from_the_hub_cache_and_records_its_commit(tiny_models, tmp_path):
+    """A Hub id goes through the Hub cache exactly as a user's download would; the manifest
+    records the commit that was loaded, and `bench list` reports the model as cached."""
+    import shutil
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--acme--tiny-chat"
+    shutil.copytree(tiny_models["tiny-chat"], repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    config = tmp_path / "models.toml"
+    config.write_text('[models.acme]\nbackend = "transformers"\nmodel = "acme/tiny-chat"\ndevice = "cpu"\n')
+    hub = {"HF_HUB_CACHE": str(tmp_path / "hub")}
+    proc = cli("list", "--config", str(config), "--tasks-dir", str(TASKS), **hub)
+    assert "acme/tiny-chat  [cached]" in proc.stdout
+    proc = cli("--config", str(config), "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--limit", "2",
+               "--out", str(tmp_path / "res"), **hub)
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = (tmp_path / "res").iterdir()
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["models"]["acme"]["resolved_revision"] == commit

@@ -36,6 +36,20 @@ def resolve_dtype(dtype: str, device: str):
     return torch.float32  # half precision on CPU is slow or unsupported for many kernels
 
 
+def resolved_revision(model: str, revision: str) -> str | None:
+    """The commit a Hub model was loaded from, read from the Hub cache's snapshot folder
+    (None for a local folder, or when the files did not come through the cache)."""
+    if Path(model).is_dir():
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(model, "config.json", revision=revision)
+    if not isinstance(cached, str):
+        return None
+    parts = Path(cached).parts
+    return parts[parts.index("snapshots") + 1] if "snapshots" in parts else None
+
+
 def plain_prompt(messages: list[dict[str, str]]) -> str:
     """The prompt for chat_template = "none": contents joined, each demonstration answer on its line."""
     parts = []
@@ -82,7 +96,7 @@ class TransformersBackend:
         if tok.eos_token_id is not None and tok.eos_token_id not in eos:
             eos.append(tok.eos_token_id)
         self.eos_ids = torch.tensor(eos, dtype=torch.long, device=self.model.device)
-        revision = getattr(self.model.config, "_commit_hash", None)
+        revision = resolved_revision(self.spec.model, self.spec.revision)
         memory = measure.torch_memory(self.device) | {"rss_after_load_bytes": measure.peak_rss_bytes()}
         return LoadInfo(load_s=load_s, resolved_revision=revision,
                         parameters=sum(p.numel() for p in self.model.parameters()),

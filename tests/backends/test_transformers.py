@@ -139,3 +139,4 @@ def test_load_info(tiny_models):
     assert info.parameters == sum(p.numel() for p in b.model.parameters()) > 0
     assert info.dtype == "float32" and info.device == "cpu"
     assert info.load_s > 0 and info.memory["rss_after_load_bytes"] > 0
+
