@@ -203,7 +203,8 @@ def key_line(text: str, loc: tuple) -> int | None:
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         header = re.match(r"^\[+\s*([^\]]+?)\s*\]+", line)
-        key = re.match(r"^([A-Za-z0-9_.\"'-]+)\s*=", line)
+        key = re.match(r"^((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=",
+                       line)
         if header:
             section = full = _parts(header.group(1))
         elif key:
@@ -219,7 +220,9 @@ def key_line(text: str, loc: tuple) -> int | None:
 
 
 def _parts(dotted: str) -> tuple:
-    return tuple(p.strip().strip("\"'") for p in dotted.split("."))
+    """Split a TOML dotted key, keeping quoted parts whole: 'models."qwen2.5".dtype' has 3 parts."""
+    return tuple(q[1:-1] if q[:1] in "\"'" else q
+                 for q in re.findall(r'"[^"]*"|\'[^\']*\'|[^.\s"\']+', dotted))
 
 
 def where(path: Path, text: str, loc: tuple) -> str:
@@ -262,7 +265,8 @@ def _validate(cls: type[BaseModel], data: dict, path: Path, text: str) -> Any:
 
 def load_models(path: Path) -> ModelsConfig:
     data, text = read_toml(path)
-    for name, spec in (data.get("models") or {}).items():
+    models = data.get("models")
+    for name, spec in (models.items() if isinstance(models, dict) else ()):
         if isinstance(spec, dict) and "api_key" in spec:
             raise InputError(f"{where(path, text, ('models', name, 'api_key'))}: never write an API key "
                              f"in models.toml; name an environment variable with api_key_env instead")

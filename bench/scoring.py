@@ -28,7 +28,11 @@ def normalize(text: str) -> str:
     """Case-folded, NFKC, whitespace collapsed, surrounding quotes and final punctuation removed."""
     text = unicodedata.normalize("NFKC", str(text)).casefold().strip()
     text = re.sub(r"\s+", " ", text)
-    return text.strip(" \t\"'`*").rstrip(".!?;:,").strip()
+    while True:  # '"Paris".' and '**Paris**.' both end as 'paris'
+        stripped = text.strip(" \"'`*").rstrip(".!?;:,")
+        if stripped == text:
+            return text
+        text = stripped
 
 
 def exact() -> Scorer:
@@ -120,7 +124,8 @@ def first_json_object(text: str) -> dict | None:
 
 def _same_value(got: Any, want: Any, tolerance: float) -> bool:
     want_num = want if isinstance(want, (int, float)) and not isinstance(want, bool) else None
-    if want_num is None and isinstance(want, str) and re.fullmatch(r"-?\d+(\.\d+)?", want.strip()):
+    # a number written as a string compares as a number, unless a leading zero marks an identifier
+    if want_num is None and isinstance(want, str) and re.fullmatch(r"-?(0|[1-9]\d*)(\.\d+)?", want.strip()):
         want_num = float(want)
     if want_num is not None:
         got_num = got if isinstance(got, (int, float)) and not isinstance(got, bool) else (

@@ -78,7 +78,7 @@ def target(data: TaskData, example: Example) -> str:
     for key, template in score.fields.items():
         bare = re.fullmatch(r"\{(\w+)\}", template)
         obj[key] = example.fields[bare.group(1)] if bare else template.format_map(example.fields)
-    return json.dumps(obj, ensure_ascii=False)
+    return json.dumps(obj, ensure_ascii=False, default=str)  # dates from Parquet become ISO strings
 
 
 def messages_sha256(messages: list[dict[str, str]]) -> str:

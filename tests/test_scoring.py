@@ -264,3 +264,10 @@ def test_every_score_has_a_reason():
     for scorer, out, target in cases:
         s = scorer(out, target)
         assert isinstance(s.reason, str) and s.reason.strip(), (out, target)
+
+
+def test_json_fields_identifier_with_leading_zeros_is_not_a_number():
+    score = json_fields(fields=["invoice_number", "total"])
+    target = json.dumps({"invoice_number": "004913", "total": "1234.5"})
+    got = score('{"invoice_number": "4913", "total": "1,234.50"}', target)
+    assert got.details["fields"] == {"invoice_number": False, "total": True}
