@@ -54,8 +54,58 @@ class TransformersModel(Strict):
     hardware: str | None = None
 
 
-ModelSpec = Annotated[TransformersModel, Field(discriminator="backend")]
-BACKENDS = ("transformers",)
+class ApiModel(Strict):
+    """A remote model behind an HTTP API. Prices are per 1M tokens; a self-hosted server names
+    `hardware` instead and is priced by the hour."""
+
+    model: str = Field(min_length=1, description="the model name the API expects")
+    base_url: str | None = None
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    stream: bool = True
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    max_tokens: int | None = Field(default=None, ge=1, description="overrides the task's max_new_tokens")
+    temperature: float | Literal["default"] = Field(default=0.0, description='"default" sends none')
+    send_stop: bool = Field(default=True, description="send the task's stop strings to the server")
+    timeout_s: float = Field(default=120.0, gt=0, description="per attempt, whole response")
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_s: float = Field(default=1.0, ge=0, description="first retry delay; doubles each retry")
+    backoff_max_s: float = Field(default=60.0, ge=0)
+    tokenizer: str | None = Field(default=None, description="HF tokenizer to count tokens when the server gives no usage")
+    usd_per_mtok_in: float | None = Field(default=None, ge=0)
+    usd_per_mtok_cached_in: float | None = Field(default=None, ge=0)
+    usd_per_mtok_out: float | None = Field(default=None, ge=0)
+    prices_as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    hardware: str | None = None
+
+    @model_validator(mode="after")
+    def _keys_and_prices(self) -> ApiModel:
+        if self.base_url is None and self.api_key_env is None:
+            raise ValueError("a hosted API needs api_key_env: the NAME of the environment variable holding the key")
+        priced = any(p is not None for p in (self.usd_per_mtok_in, self.usd_per_mtok_cached_in, self.usd_per_mtok_out))
+        if priced and self.prices_as_of is None:
+            raise ValueError("prices need prices_as_of = \"YYYY-MM-DD\", the date they were checked")
+        return self
+
+
+class OpenAIModel(ApiModel):
+    """OpenAI's chat completions API, or any server speaking it (vLLM, TGI, llama.cpp, Ollama)."""
+
+    backend: Literal["openai"]
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"] | None = None
+
+
+class AnthropicModel(ApiModel):
+    """Anthropic's Messages API."""
+
+    backend: Literal["anthropic"]
+    # current Claude models take no sampling parameters; a number is sent as extra body for servers that do
+    temperature: float | Literal["default"] = "default"
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    thinking_budget_tokens: int | None = Field(default=None, ge=1024)
+
+
+ModelSpec = Annotated[TransformersModel | OpenAIModel | AnthropicModel, Field(discriminator="backend")]
+BACKENDS = ("transformers", "openai", "anthropic")
 
 
 class ModelsConfig(Strict):
@@ -234,7 +284,7 @@ def where(path: Path, text: str, loc: tuple) -> str:
 def _validation_message(path: Path, text: str, err: ValidationError) -> str:
     lines = []
     for e in err.errors():
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p == "transformers"))
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in BACKENDS))
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key; remove it or check its spelling (see docs/models.md and docs/tasks.md)"

@@ -6,12 +6,20 @@ import os
 from pathlib import Path
 
 from bench import tasks
-from bench.config import TransformersModel, load_models, load_tasks, select
+from bench.config import load_models, load_tasks, select
 from bench.errors import EXIT_OK
 
 
-def availability(spec: TransformersModel, base: Path) -> str:
-    """'local folder', 'cached', 'downloadable', or why not: offline, gated, missing, unreachable."""
+def availability(spec, base: Path) -> str:
+    """'local folder', 'cached', 'downloadable', or why not: offline, gated, missing, unreachable.
+    For an API model: whether its key is set (the server itself is not called)."""
+    if spec.backend != "transformers":
+        from bench.backends.api import public_url
+
+        where = public_url(spec.base_url) or f"{spec.backend} API"
+        if spec.api_key_env and not os.environ.get(spec.api_key_env):
+            return f"{where}; key missing: set {spec.api_key_env}"
+        return f"{where}; key set" if spec.api_key_env else f"{where}; no key needed"
     local = Path(spec.model) if Path(spec.model).is_absolute() else base / spec.model
     if local.is_dir():
         return "local folder" if (local / "config.json").is_file() else f"folder {local} has no config.json"

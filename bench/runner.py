@@ -22,16 +22,18 @@ class Cell:
 
     model: str
     task: str
-    status: str = "pending"  # ok | failed (crashed while running) | skipped (could not load)
+    status: str = "pending"  # ok | failed (crashed while running) | skipped (could not load) | no_key
     reason: str | None = None
     n: int = 0  # examples planned
     recorded: int = 0  # records written
     errors: int = 0
+    retries: int = 0  # failed attempts that were retried (API models)
     output_tokens: int = 0
     wall_s: float | None = None  # first batch start to last batch end in the worker; load excluded
     output_tokens_per_s: float | None = None
     load_s: float | None = None
     batch_size: int | None = None
+    concurrency: int | None = None  # requests in flight (API models)
     device: str | None = None
     dtype: str | None = None
     memory: dict = field(default_factory=dict)  # bytes, by meter name
@@ -84,6 +86,7 @@ class Recorder:
             else:
                 score = p.scorer(comp["text"], target)
             cell.output_tokens += comp["output_tokens"] or 0
+            cell.retries += comp.get("retries") or 0
             rows.append({
                 "run_id": self.store.run_id, "model": cell.model, "task": cell.task, "example_id": ex_id,
                 "repeat": 0, "prompt_sha256": p.prompt_sha256[ex_id],

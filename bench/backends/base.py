@@ -20,17 +20,19 @@ class Request:
 @dataclass
 class Completion:
     text: str  # the answer, cut before the first stop string
-    input_tokens: int  # prompt tokens of this request (no padding)
-    output_tokens: int  # generated tokens up to and including the one that ended it (EOS or stop)
-    cached_input_tokens: int = 0  # input tokens served from a provider's prompt cache
-    reasoning_tokens: int = 0  # hidden reasoning tokens (billed as output by APIs)
-    ttft_s: float | None = None  # request start to first generated token; None when not measured
-    latency_s: float = 0.0  # request start to last token
+    input_tokens: int | None  # prompt tokens of this request (no padding); None when unknown
+    output_tokens: int | None  # generated tokens up to and including the one that ended it; None when unknown
+    cached_input_tokens: int = 0  # input tokens served from a provider's prompt cache (part of input_tokens)
+    reasoning_tokens: int = 0  # hidden reasoning tokens (part of output_tokens, billed as output)
+    ttft_s: float | None = None  # request sent to first non-empty token (reasoning or answer); None when not measured
+    ttft_answer_s: float | None = None  # request sent to first non-empty answer token
+    latency_s: float | None = 0.0  # request sent to last token (the final, successful attempt)
+    queue_s: float | None = None  # waiting for a concurrency slot before the first attempt (APIs)
     finish_reason: Literal["stop", "length", "error"] = "stop"
-    token_source: Literal["server", "tokenizer"] = "tokenizer"
+    token_source: Literal["server", "tokenizer", "none"] = "tokenizer"  # who counted the tokens
     batch_size: int = 1  # requests generated together with this one (local backends)
-    retries: int = 0
-    retry_wait_s: float = 0.0
+    retries: int = 0  # failed attempts before the final one
+    retry_wait_s: float = 0.0  # time in failed attempts and backoff sleeps, excluded from latency_s
     error: str | None = None  # "ErrorClass: message" when finish_reason == "error"
 
     def to_dict(self) -> dict[str, Any]:

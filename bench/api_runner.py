@@ -1,0 +1,91 @@
+"""Runs an API model's cells in the parent process: every request of a cell is scheduled at once,
+the model's concurrency limit decides how many are in flight, and records are written as they
+finish (in small groups, flushed to disk)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Callable
+
+from bench import measure
+from bench.backends.api import ApiBackend, MissingKey
+from bench.config import AnthropicModel, OpenAIModel
+from bench.runner import Cell, Plan, Recorder
+
+FLUSH_EVERY = 16  # records per write
+FLUSH_AFTER_S = 0.5  # or this long since the last write
+
+
+def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
+    if spec.backend == "openai":
+        from bench.backends.openai import OpenAIBackend
+
+        return OpenAIBackend(spec)
+    from bench.backends.anthropic import AnthropicBackend
+
+    return AnthropicBackend(spec)
+
+
+def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str, Plan], recorder: Recorder,
+                  *, on_model: Callable, progress: Callable) -> list[Cell]:
+    cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency) for t, p in plans.items()}
+    backend = make_backend(spec)
+    try:
+        info = backend.load()
+    except MissingKey as e:
+        for c in cells.values():
+            c.status, c.reason = "no_key", f"{e}; set it to run this model"
+        on_model(name, {"status": "no_key", "reason": str(e)})
+        return list(cells.values())
+    except Exception as e:  # a missing SDK or a tokenizer that cannot load
+        for c in cells.values():
+            c.status, c.reason = "skipped", f"model could not be set up: {type(e).__name__}: {e}"
+        on_model(name, {"status": "skipped", "reason": f"{type(e).__name__}: {e}"})
+        return list(cells.values())
+    for c in cells.values():
+        c.load_s, c.device = info.load_s, info.device
+    try:
+        for task, p in plans.items():
+            asyncio.run(_cell(backend, cells[task], p, recorder, progress))
+    finally:
+        backend.close()
+    on_model(name, {"status": "loaded", **info.__dict__, "api_model_reported": backend.reported_model})
+    return list(cells.values())
+
+
+async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, progress: Callable) -> None:
+    bar = progress(total=cell.n, desc=f"{cell.model} x {cell.task}")
+    counts = {"retries": 0, "errors": 0}
+
+    def on_retry() -> None:
+        counts["retries"] += 1
+        bar.set_postfix(counts, refresh=False)
+
+    t0 = measure.now()
+    pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in p.requests]
+    ids, comps, flushed = [], [], measure.now()
+    try:
+        for fut in asyncio.as_completed(pending):
+            req_id, comp = await fut
+            ids.append(req_id)
+            comps.append(comp.to_dict())
+            if comp.error:
+                counts["errors"] += 1
+                bar.set_postfix(counts, refresh=False)
+            bar.update(1)
+            if len(ids) >= FLUSH_EVERY or measure.now() - flushed > FLUSH_AFTER_S:
+                recorder.record(cell, ids, comps)
+                ids, comps, flushed = [], [], measure.now()
+        cell.wall_s = measure.now() - t0
+        recorder.record(cell, ids, comps)
+    finally:
+        for fut in pending:
+            fut.cancel()
+        bar.close()
+    cell.status = "ok"
+    known = cell.output_tokens
+    cell.output_tokens_per_s = known / cell.wall_s if cell.wall_s > 0 and known else None
+
+
+async def _one(backend: ApiBackend, request, queued_at: float, on_retry):
+    return request.example_id, await backend.complete(request, queued_at, on_retry)

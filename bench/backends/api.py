@@ -1,0 +1,221 @@
+"""What the API backends share: the key from the environment, a concurrency limit, retries with
+capped exponential backoff that honour Retry-After, a whole-response timeout, and token counts
+from the server's usage (or the configured tokenizer, never stream chunks).
+
+A subclass implements one attempt: `_attempt(request, sent_at) -> Attempt`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from bench import measure
+from bench.backends.base import Completion, LoadInfo, Request
+from bench.backends.transformers import cut_at_stop, plain_prompt
+from bench.config import ApiModel
+
+
+class MissingKey(Exception):
+    """The environment variable that holds the model's key is not set."""
+
+
+@dataclass
+class Attempt:
+    """What one successful try returned; times are clock readings, not durations."""
+
+    text: str  # the full text the server sent (before any client-side stop cut)
+    finish_reason: str  # stop | length
+    input_tokens: int | None = None  # all prompt tokens, cached ones included
+    output_tokens: int | None = None  # all generated tokens, reasoning included
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    first_token_at: float | None = None  # first non-empty reasoning or answer text
+    first_answer_at: float | None = None
+    last_token_at: float | None = None
+    done_at: float = 0.0  # the response (or the stream) ended
+    api_model: str | None = None  # the model name the API reports back
+
+
+class AttemptError(Exception):
+    """A failed try, classified: whether to retry, and the server's Retry-After in seconds."""
+
+    def __init__(self, message: str, retryable: bool, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.retryable, self.retry_after_s = retryable, retry_after_s
+
+
+def public_url(url: str | None) -> str | None:
+    """The base URL without user, password or query string (where keys sometimes hide)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def redact(message: str, secret: str | None) -> str:
+    """Remove the key, and any 8-character piece of it, from a message."""
+    if not secret:
+        return message
+    message = message.replace(secret, "[redacted]")
+    for i in range(len(secret) - 7):
+        piece = secret[i:i + 8]
+        if piece in message:
+            message = message.replace(piece, "[redacted]")
+    return message
+
+
+def retry_after(headers) -> float | None:
+    value = headers.get("retry-after") if headers is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:  # an HTTP date: fall back to our own backoff
+        return None
+
+
+def classify(e: BaseException) -> AttemptError:
+    """Which failures are worth another try: 408, 409, 429, 5xx, timeouts and broken connections."""
+    if isinstance(e, AttemptError):
+        return e
+    if isinstance(e, asyncio.TimeoutError):
+        return AttemptError("Timeout: no complete response within timeout_s", True)
+    status = getattr(e, "status_code", None)
+    name = type(e).__name__
+    if isinstance(status, int):
+        response = getattr(e, "response", None)
+        retry = status in (408, 409, 429) or status >= 500
+        return AttemptError(f"{name} (HTTP {status}): {_first_line(e)}", retry,
+                            retry_after(getattr(response, "headers", None)))
+    connection = "Connection" in name or "Timeout" in name or type(e).__module__.split(".")[0].startswith("httpx")
+    return AttemptError(f"{name}: {_first_line(e)}", connection or isinstance(e, OSError))
+
+
+def _first_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+class ApiBackend:
+    """Turns one-attempt calls into measured Completions; one instance per model."""
+
+    def __init__(self, spec: ApiModel):
+        self.spec = spec
+        self.key: str | None = None
+        self.client = None
+        self.tokenizer = None
+        self.reported_model: str | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._slots_loop = None  # a semaphore belongs to one event loop
+
+    # ------------------------------------------------------------ load
+
+    def api_key(self) -> str:
+        env = self.spec.api_key_env
+        if env is None:
+            return "unused"  # a self-hosted server without auth; the SDKs insist on some key
+        key = os.environ.get(env, "")
+        if not key:
+            raise MissingKey(f"environment variable {env} is not set")
+        return key
+
+    def load(self) -> LoadInfo:
+        t0 = measure.now()
+        self.key = self.api_key()
+        self.client = self._client(self.key)
+        if self.spec.tokenizer:
+            from transformers import AutoTokenizer
+
+            self.tokenizer = AutoTokenizer.from_pretrained(self.spec.tokenizer)
+        return LoadInfo(load_s=measure.now() - t0, resolved_revision=None, parameters=None, dtype=None,
+                        device=public_url(self.spec.base_url) or "provider default", chat_template="server",
+                        chat_template_sha256=None)
+
+    def _client(self, key: str):
+        raise NotImplementedError
+
+    async def _attempt(self, request: Request, sent_at: float) -> Attempt:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.client = None
+
+    # ------------------------------------------------------------ requests
+
+    def max_tokens(self, request: Request) -> int:
+        return self.spec.max_tokens or request.max_new_tokens
+
+    async def generate(self, requests: list[Request]) -> list[Completion]:
+        queued_at = measure.now()
+        return list(await asyncio.gather(*(self.complete(r, queued_at) for r in requests)))
+
+    async def complete(self, request: Request, queued_at: float, on_retry=None) -> Completion:
+        """One request with retries; queue_s is the wait for a concurrency slot since queued_at."""
+        if self._slots_loop is not asyncio.get_running_loop():
+            self._slots, self._slots_loop = asyncio.Semaphore(self.spec.concurrency), asyncio.get_running_loop()
+        async with self._slots:
+            queue_s = measure.now() - queued_at
+            retries, waited = 0, 0.0
+            while True:
+                sent = measure.now()
+                try:
+                    att = await asyncio.wait_for(self._attempt(request, sent), self.spec.timeout_s)
+                    return self._completion(request, att, sent, queue_s, retries, waited)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:  # every failure is classified, recorded, maybe retried
+                    err = classify(e)
+                    if not err.retryable or retries + 1 >= self.spec.max_attempts:
+                        why = "" if not err.retryable else f" (gave up after {retries + 1} attempts)"
+                        return Completion(text="", input_tokens=None, output_tokens=None, latency_s=None,
+                                          queue_s=queue_s, finish_reason="error", token_source="none",
+                                          retries=retries, retry_wait_s=waited,
+                                          error=redact(str(err), self.key) + why)
+                    delay = self._backoff(retries, err.retry_after_s)
+                    if on_retry is not None:
+                        on_retry()
+                    await asyncio.sleep(delay)
+                    retries += 1
+                    waited += measure.now() - sent
+
+    def _backoff(self, retries: int, retry_after_s: float | None) -> float:
+        """The server's Retry-After if given, else exponential with jitter; capped either way."""
+        if retry_after_s is not None:
+            return min(retry_after_s, self.spec.backoff_max_s)
+        base = self.spec.backoff_s * 2 ** retries
+        return min(self.spec.backoff_max_s, base * (0.5 + random.random() / 2))
+
+    def _completion(self, request: Request, att: Attempt, sent: float, queue_s: float, retries: int,
+                    waited: float) -> Completion:
+        if att.api_model and self.reported_model is None:
+            self.reported_model = att.api_model
+        n_in, n_out, source = att.input_tokens, att.output_tokens, "server"
+        if n_in is None or n_out is None:
+            n_in, n_out, source = self._count(request, att.text, n_in, n_out)
+        last = att.last_token_at if att.last_token_at is not None else att.done_at
+        return Completion(
+            text=cut_at_stop(att.text, request.stop), input_tokens=n_in, output_tokens=n_out,
+            cached_input_tokens=att.cached_input_tokens, reasoning_tokens=att.reasoning_tokens,
+            ttft_s=None if att.first_token_at is None else att.first_token_at - sent,
+            ttft_answer_s=None if att.first_answer_at is None else att.first_answer_at - sent,
+            latency_s=last - sent, queue_s=queue_s, finish_reason=att.finish_reason, token_source=source,
+            retries=retries, retry_wait_s=waited)
+
+    def _count(self, request: Request, text: str, n_in: int | None, n_out: int | None):
+        """Usage the server did not give, counted with the configured tokenizer, or left unknown."""
+        tok = self.tokenizer
+        if tok is None:
+            return n_in, n_out, "none" if n_in is None and n_out is None else "server"
+        if n_in is None:
+            if tok.chat_template:
+                n_in = len(tok.apply_chat_template(request.messages, tokenize=True, add_generation_prompt=True,
+                                                   return_dict=False))
+            else:
+                n_in = len(tok(plain_prompt(request.messages))["input_ids"])
+        if n_out is None:
+            n_out = len(tok(text, add_special_tokens=False)["input_ids"])
+        return n_in, n_out, "tokenizer"
