@@ -44,13 +44,18 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
         return list(cells.values())
     for c in cells.values():
         c.load_s, c.device = info.load_s, info.device
-    try:
-        for task, p in plans.items():
-            asyncio.run(_cell(backend, cells[task], p, recorder, progress))
-    finally:
-        backend.close()
+    asyncio.run(_cells(backend, cells, plans, recorder, progress))
     on_model(name, {"status": "loaded", **info.__dict__, "api_model_reported": backend.reported_model})
     return list(cells.values())
+
+
+async def _cells(backend: ApiBackend, cells: dict[str, Cell], plans: dict[str, Plan], recorder: Recorder,
+                 progress: Callable) -> None:
+    try:
+        for task, p in plans.items():
+            await _cell(backend, cells[task], p, recorder, progress)
+    finally:
+        await backend.aclose()
 
 
 async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, progress: Callable) -> None:

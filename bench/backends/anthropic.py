@@ -12,12 +12,12 @@ FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "
 
 
 class AnthropicBackend(ApiBackend):
-    def _client(self, key: str):
+    def _import_client(self) -> type:
         try:
             from anthropic import AsyncAnthropic
         except ImportError:
             raise ImportError("the anthropic backend needs the anthropic package: pip install anthropic") from None
-        return AsyncAnthropic(api_key=key, base_url=self.spec.base_url, max_retries=0, timeout=self.spec.timeout_s)
+        return AsyncAnthropic
 
     def _options(self, request: Request) -> dict:
         spec = self.spec

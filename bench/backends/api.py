@@ -110,7 +110,7 @@ class ApiBackend:
         self.tokenizer = None
         self.reported_model: str | None = None
         self._slots: asyncio.Semaphore | None = None
-        self._slots_loop = None  # a semaphore belongs to one event loop
+        self._loop = None  # the event loop the client and the semaphore belong to
 
     # ------------------------------------------------------------ load
 
@@ -126,7 +126,7 @@ class ApiBackend:
     def load(self) -> LoadInfo:
         t0 = measure.now()
         self.key = self.api_key()
-        self.client = self._client(self.key)
+        self._client_class = self._import_client()  # the SDK import (~0.5 s) counts as load, not as a request
         if self.spec.tokenizer:
             from transformers import AutoTokenizer
 
@@ -135,14 +135,32 @@ class ApiBackend:
                         device=public_url(self.spec.base_url) or "provider default", chat_template="server",
                         chat_template_sha256=None)
 
-    def _client(self, key: str):
+    def _import_client(self) -> type:
         raise NotImplementedError
+
+    def _client(self, key: str):
+        # retries are ours (counted and timed per example), so the SDK's own are off
+        return self._client_class(api_key=key, base_url=self.spec.base_url, max_retries=0,
+                                  timeout=self.spec.timeout_s)
 
     async def _attempt(self, request: Request, sent_at: float) -> Attempt:
         raise NotImplementedError
 
     def close(self) -> None:
         self.client = None
+
+    def _bind(self) -> None:
+        """A client and a concurrency limit for the running event loop (connections belong to one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self.client = self._client(self.key)
+            self._slots, self._loop = asyncio.Semaphore(self.spec.concurrency), loop
+
+    async def aclose(self) -> None:
+        """Close the client's connections; call it inside the loop that used them."""
+        if self.client is not None:
+            await self.client.close()
+            self.client, self._loop = None, None
 
     # ------------------------------------------------------------ requests
 
@@ -155,8 +173,7 @@ class ApiBackend:
 
     async def complete(self, request: Request, queued_at: float, on_retry=None) -> Completion:
         """One request with retries; queue_s is the wait for a concurrency slot since queued_at."""
-        if self._slots_loop is not asyncio.get_running_loop():
-            self._slots, self._slots_loop = asyncio.Semaphore(self.spec.concurrency), asyncio.get_running_loop()
+        self._bind()
         async with self._slots:
             queue_s = measure.now() - queued_at
             retries, waited = 0, 0.0

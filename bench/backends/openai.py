@@ -11,13 +11,12 @@ FINISH = {"stop": "stop", "length": "length", "content_filter": "stop", "tool_ca
 
 
 class OpenAIBackend(ApiBackend):
-    def _client(self, key: str):
+    def _import_client(self) -> type:
         try:
             from openai import AsyncOpenAI
         except ImportError:
             raise ImportError("the openai backend needs the openai package: pip install openai") from None
-        # retries are ours (counted and timed per example), so the SDK's own are off
-        return AsyncOpenAI(api_key=key, base_url=self.spec.base_url, max_retries=0, timeout=self.spec.timeout_s)
+        return AsyncOpenAI
 
     def _options(self, request: Request) -> dict:
         spec = self.spec
