@@ -58,7 +58,7 @@ class FakeAPI:
         class Handler(_Handler):
             server_api = api
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.request_queue_size = 256
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
@@ -99,6 +99,15 @@ class FakeAPI:
         if self.tokens is not None:
             words = (words * (self.tokens // len(words) + 1))[: self.tokens]
         return words
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that gave up (timeout) leaves a broken pipe behind: expected, not worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 def _prompt_tokens(body: dict) -> int:

@@ -12,7 +12,7 @@ import math
 from bench import stats
 
 COLUMNS = [
-    "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "truncated", "errors",
+    "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "truncated", "errors", "retries",
     "latency_mean_s", "latency_p50_s", "latency_p95_s", "ttft_p50_s", "output_tokens", "output_tokens_per_s",
     "batch_size", "load_s", "peak_rss_bytes", "torch_allocated_peak_bytes", "device", "dtype", "reason",
 ]
@@ -36,6 +36,7 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             "model": c["model"], "task": c["task"], "status": c["status"], "n": len(recs),
             "accuracy": stats.mean(scores), "ci_low": lo, "ci_high": hi, "ci_method": method,
             "truncated": sum(1 for r in recs if r.get("truncated")), "errors": sum(1 for r in recs if r.get("error")),
+            "retries": sum(r.get("retries") or 0 for r in recs),
             "latency_mean_s": stats.mean(latencies), "latency_p50_s": stats.percentile(latencies, 50),
             "latency_p95_s": stats.percentile(latencies, 95), "ttft_p50_s": stats.percentile(ttfts, 50),
             "output_tokens": sum(r.get("output_tokens") or 0 for r in recs),
@@ -77,7 +78,7 @@ def _fmt(v, kind: str) -> str:
 # (header, key, format) of the printed and Markdown tables
 DISPLAY = [
     ("model", "model", ""), ("task", "task", ""), ("status", "status", ""), ("n", "n", ""),
-    ("acc %", "accuracy", "pct"), ("95% CI", None, "ci"), ("trunc", "truncated", ""), ("err", "errors", ""),
+    ("acc %", "accuracy", "pct"), ("95% CI", None, "ci"), ("trunc", "truncated", ""), ("err", "errors", ""), ("retry", "retries", ""),
     ("lat p50 ms", "latency_p50_s", "ms"), ("lat p95 ms", "latency_p95_s", "ms"),
     ("ttft p50 ms", "ttft_p50_s", "ms"), ("out tok/s", "output_tokens_per_s", "f1"), ("load s", "load_s", "f1"),
     ("peak RSS MiB", "peak_rss_bytes", "mib"), ("torch peak MiB", "torch_allocated_peak_bytes", "mib"),
