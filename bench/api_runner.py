@@ -11,6 +11,7 @@ from bench import measure
 from bench.backends.api import ApiBackend, MissingKey
 from bench.config import AnthropicModel, OpenAIModel
 from bench.runner import Cell, Plan, Recorder
+from bench.stats import percentile
 
 FLUSH_EVERY = 16  # records per write
 FLUSH_AFTER_S = 0.5  # or this long since the last write
@@ -66,6 +67,8 @@ async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, pr
         counts["retries"] += 1
         bar.set_postfix(counts, refresh=False)
 
+    lags: list[float] = []
+    monitor = asyncio.ensure_future(_loop_lag(lags))
     t0 = measure.now()
     pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in p.requests]
     ids, comps, flushed = [], [], measure.now()
@@ -84,12 +87,25 @@ async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, pr
         cell.wall_s = measure.now() - t0
         recorder.record(cell, ids, comps)
     finally:
-        for fut in pending:
+        for fut in [*pending, monitor]:
             fut.cancel()
         bar.close()
     cell.status = "ok"
+    cell.client_lag_p99_s = percentile(lags, 99) if lags else None
     known = cell.output_tokens
     cell.output_tokens_per_s = known / cell.wall_s if cell.wall_s > 0 and known else None
+
+
+LAG_TICK_S = 0.005
+
+
+async def _loop_lag(lags: list[float]) -> None:
+    """How late the event loop wakes a 5 ms sleep: when the client itself is the bottleneck
+    (too many requests per second for one Python process), its timings include that delay."""
+    while True:
+        t = measure.now()
+        await asyncio.sleep(LAG_TICK_S)
+        lags.append(max(0.0, measure.now() - t - LAG_TICK_S))
 
 
 async def _one(backend: ApiBackend, request, queued_at: float, on_retry):

@@ -34,6 +34,7 @@ class Cell:
     load_s: float | None = None
     batch_size: int | None = None
     concurrency: int | None = None  # requests in flight (API models)
+    client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
     device: str | None = None
     dtype: str | None = None
     memory: dict = field(default_factory=dict)  # bytes, by meter name

@@ -60,7 +60,6 @@ class FakeAPI:
 
         self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._server.request_queue_size = 256
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     @property
@@ -102,6 +101,9 @@ class FakeAPI:
 
 
 class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the listen backlog: 64 clients connecting at once must not see SYN drops
+    daemon_threads = True
+
     def handle_error(self, request, client_address) -> None:
         """A client that gave up (timeout) leaves a broken pipe behind: expected, not worth a traceback."""
         import sys
@@ -282,3 +284,43 @@ class _Handler(BaseHTTPRequestHandler):
                                           "usage": delta_usage}))
         self._chunk(sse("message_stop", {}))
         self._end_stream()
+
+
+class FakeAPIProcess:
+    """The same server in a process of its own, so that its threads do not share the client's GIL:
+    for benchmarks. perf_counter readings compare across processes (CLOCK_MONOTONIC on Linux).
+
+        with FakeAPIProcess(reply_text="ok", ttft_s=0.1) as api:
+            ...; served = api.stop()   # the server's log
+    """
+
+    def __init__(self, reply_text: str = "OK", **options):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, reply_text, options), daemon=True)
+        self.log: list[Served] = []
+
+    def __enter__(self) -> FakeAPIProcess:
+        self._proc.start()
+        self.root_url = self._conn.recv()
+        self.base_url = self.root_url + "/v1"
+        return self
+
+    def stop(self) -> list[Served]:
+        if self._proc.is_alive():
+            self._conn.send("stop")
+            self.log = self._conn.recv()
+            self._proc.join()
+        return self.log
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _serve(conn, reply_text: str, options: dict) -> None:
+    with FakeAPI(reply=lambda messages: reply_text, **options) as api:
+        conn.send(api.root_url)
+        conn.recv()
+        conn.send(api.log)

@@ -14,7 +14,7 @@ from bench import stats
 COLUMNS = [
     "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "truncated", "errors", "retries",
     "latency_mean_s", "latency_p50_s", "latency_p95_s", "ttft_p50_s", "output_tokens", "output_tokens_per_s",
-    "batch_size", "load_s", "peak_rss_bytes", "torch_allocated_peak_bytes", "device", "dtype", "reason",
+    "batch_size", "load_s", "peak_rss_bytes", "torch_allocated_peak_bytes", "client_lag_p99_s", "device", "dtype", "reason",
 ]
 
 
@@ -43,6 +43,7 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             "output_tokens_per_s": c.get("output_tokens_per_s"), "batch_size": c.get("batch_size"),
             "load_s": c.get("load_s"), "peak_rss_bytes": mem.get("peak_rss_bytes"),
             "torch_allocated_peak_bytes": mem.get("torch_allocated_peak_bytes"),
+            "client_lag_p99_s": c.get("client_lag_p99_s"),
             "device": c.get("device"), "dtype": c.get("dtype"), "reason": c.get("reason") or "",
         })
     return out
@@ -103,10 +104,23 @@ def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
     problems = unfinished(summary)
     if problems:
         lines += ["", "Cells that did not finish:", ""] + [f"- {p}" for p in problems]
+    if warnings(summary):
+        lines += ["", "Warnings:", ""] + [f"- {w}" for w in warnings(summary)]
     lines += ["", "Definitions: docs/metrics.md (latency = request start to last token, per request; "
               "out tok/s = cell output tokens / cell generation wall time, load excluded; "
               "accuracy = mean score, errors count as 0; 95% CI Wilson for 0/1 scores, bootstrap otherwise)."]
     return "\n".join(lines) + "\n"
+
+
+CLIENT_LAG_WARN_S = 0.010
+
+
+def warnings(summary: list[dict]) -> list[str]:
+    """Figures that a reader must not take at face value."""
+    return [f"{r['model']} x {r['task']}: the API client was the bottleneck (event-loop lag p99 "
+            f"{1000 * r['client_lag_p99_s']:.0f} ms): its ttft and latency include client delay; "
+            f"lower the model's concurrency" for r in summary
+            if (r.get("client_lag_p99_s") or 0) > CLIENT_LAG_WARN_S]
 
 
 def unfinished(summary: list[dict]) -> list[str]:
@@ -129,4 +143,5 @@ def to_text(summary: list[dict]) -> str:
 
     problems = unfinished(summary)
     tail = ["", "did not finish:"] + [f"  {p}" for p in problems] if problems else []
+    tail += ["", "warnings:"] + [f"  {w}" for w in warnings(summary)] if warnings(summary) else []
     return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(b) for b in body] + tail)
