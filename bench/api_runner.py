@@ -52,6 +52,7 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
 
 async def _cells(backend: ApiBackend, cells: dict[str, Cell], plans: dict[str, Plan], recorder: Recorder,
                  progress: Callable) -> None:
+    backend.open()  # SDK clients are made before any cell's clock starts
     try:
         for task, p in plans.items():
             await _cell(backend, cells[task], p, recorder, progress)

@@ -114,6 +114,7 @@ class ApiBackend:
         self.reported_model: str | None = None
         self._slots: asyncio.Semaphore | None = None
         self._loop = None  # the event loop the client and the semaphore belong to
+        self._opened_at = 0.0
 
     # ------------------------------------------------------------ load
 
@@ -152,7 +153,7 @@ class ApiBackend:
     def close(self) -> None:
         self.clients = []
 
-    def _bind(self) -> None:
+    def open(self) -> None:
         """Clients and a concurrency limit for the running event loop (connections belong to one loop).
         One client per CONNECTIONS_PER_CLIENT slots: the HTTP pool scans all its connections for every
         request, so one pool of 64 costs the client more CPU per request than eight pools of 8."""
@@ -161,6 +162,7 @@ class ApiBackend:
             n = -(-self.spec.concurrency // CONNECTIONS_PER_CLIENT)
             self.clients = [self._client(self.key) for _ in range(n)]
             self._slots, self._loop, self._turn = asyncio.Semaphore(self.spec.concurrency), loop, 0
+            self._opened_at = measure.now()
 
     def client(self):
         """The next client, round robin."""
@@ -184,9 +186,9 @@ class ApiBackend:
 
     async def complete(self, request: Request, queued_at: float, on_retry=None) -> Completion:
         """One request with retries; queue_s is the wait for a concurrency slot since queued_at."""
-        self._bind()
+        self.open()  # at once if the caller did not; setting up clients is not queueing
         async with self._slots:
-            queue_s = measure.now() - queued_at
+            queue_s = measure.now() - max(queued_at, self._opened_at)
             retries, waited = 0, 0.0
             while True:
                 sent = measure.now()
