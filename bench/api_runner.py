@@ -53,6 +53,7 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
 async def _cells(backend: ApiBackend, cells: dict[str, Cell], plans: dict[str, Plan], recorder: Recorder,
                  progress: Callable) -> None:
     backend.open()  # SDK clients are made before any cell's clock starts
+    await backend.warm_up(next(iter(plans.values())).requests[0])
     try:
         for task, p in plans.items():
             await _cell(backend, cells[task], p, recorder, progress)
@@ -73,28 +74,35 @@ async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, pr
     t0 = measure.now()
     pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in p.requests]
     ids, comps, flushed = [], [], measure.now()
+    first_error = None
     try:
         for fut in asyncio.as_completed(pending):
             req_id, comp = await fut
             ids.append(req_id)
             comps.append(comp.to_dict())
             if comp.error:
+                first_error = first_error or comp.error
                 counts["errors"] += 1
                 bar.set_postfix(counts, refresh=False)
             bar.update(1)
             if len(ids) >= FLUSH_EVERY or measure.now() - flushed > FLUSH_AFTER_S:
-                recorder.record(cell, ids, comps)
+                # scoring and fsync off the event loop, so streams in flight keep being read on time
+                await asyncio.to_thread(recorder.record, cell, ids, comps)
                 ids, comps, flushed = [], [], measure.now()
         cell.wall_s = measure.now() - t0
-        recorder.record(cell, ids, comps)
+        await asyncio.to_thread(recorder.record, cell, ids, comps)
     finally:
         for fut in [*pending, monitor]:
             fut.cancel()
         bar.close()
-    cell.status = "ok"
     cell.client_lag_p99_s = percentile(lags, 99) if lags else None
-    known = cell.output_tokens
-    cell.output_tokens_per_s = known / cell.wall_s if cell.wall_s > 0 and known else None
+    if cell.errors == cell.n:
+        cell.status, cell.reason = "failed", f"every request failed; first error: {first_error}"
+    else:
+        cell.status = "ok"
+    # throughput only when every answer's tokens are known: a partial sum would understate it
+    if cell.wall_s > 0 and not cell.tokens_unknown and cell.output_tokens:
+        cell.output_tokens_per_s = cell.output_tokens / cell.wall_s
 
 
 LAG_TICK_S = 0.005

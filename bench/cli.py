@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo" or getattr(args, "demo", False):
             from bench.demo import run_demo
 
-            return run_demo(tasks_dir=args.tasks_dir, tasks=args.tasks, limit=args.limit, out=args.out)[1]
+            if args.command == "run" and (args.models or args.device or args.config != Path("models.toml")):
+                raise InputError("--demo builds its own two models: drop --models, --config and --device")
+            limit = 16 if args.limit is None else args.limit
+            return run_demo(tasks_dir=args.tasks_dir, tasks=args.tasks, limit=limit, out=args.out)[1]
         if args.command == "list":
             from bench.inventory import show
 

@@ -60,7 +60,7 @@ class ApiModel(Strict):
 
     model: str = Field(min_length=1, description="the model name the API expects")
     base_url: str | None = None
-    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    api_key_env: str | None = Field(default=None, description="NAME of the environment variable holding the key")
     stream: bool = True
     concurrency: int = Field(default=8, ge=1, le=1024)
     max_tokens: int | None = Field(default=None, ge=1, description="overrides the task's max_new_tokens")
@@ -76,6 +76,31 @@ class ApiModel(Strict):
     usd_per_mtok_out: float | None = Field(default=None, ge=0)
     prices_as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     hardware: str | None = None
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _variable_name(cls, name: str | None) -> str | None:
+        # the value is never echoed: if it is not a variable name, it may be the key itself
+        if name is not None and not re.fullmatch(r"[A-Z_][A-Z0-9_]{0,63}", name):
+            raise ValueError("api_key_env must be the NAME of an environment variable (upper case, digits "
+                             "and '_', like OPENAI_API_KEY), never the key itself")
+        return name
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, url: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if url is None:
+            return url
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise ValueError("base_url is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("base_url must be an http:// or https:// URL with a host")
+        return url
 
     @model_validator(mode="after")
     def _keys_and_prices(self) -> ApiModel:
@@ -358,6 +383,8 @@ def select(names: str | None, available: list[str], what: str, flag: str) -> lis
     if names is None:
         return list(available)
     wanted = [n.strip() for n in names.split(",") if n.strip()]
+    if not wanted:
+        raise InputError(f"{flag}: names no {what}; give comma-separated names or leave the flag out")
     unknown = [n for n in wanted if n not in available]
     if unknown:
         raise InputError(f"{flag}: unknown {what} {', '.join(map(repr, unknown))} "

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from bench import tinymodel
-from bench.run import Options, execute
+from bench.run import Options, execute, prepare_tasks
 
 WARNING = ("DEMO: two tiny models with RANDOM weights, built on this machine. The accuracy figures "
            "mean nothing; the timings show only how fast this machine runs such tiny models.")
@@ -43,21 +43,7 @@ def write_models(model_dir: Path, tasks_dir: Path) -> Path:
 def run_demo(*, tasks_dir: Path = Path("tasks"), tasks: str | None = None, limit: int = 16,
              out: Path = Path("results")) -> tuple[Path, int]:
     opts = Options(tasks_dir=tasks_dir, tasks=tasks, limit=limit, out=out, title="DEMO run", notes=[WARNING])
-    check_tasks(opts)  # a bad task folder or --limit fails before time goes into building models
+    prepare_tasks(opts)  # a bad task folder or --limit fails before time goes into building models
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         opts.config = write_models(Path(tmp), tasks_dir)
         return execute(opts)
-
-
-def check_tasks(opts: Options) -> None:
-    from bench import tasks as tasks_mod
-    from bench.config import load_tasks, select
-    from bench.errors import InputError
-
-    if opts.limit is not None and opts.limit < 1:
-        raise InputError(f"--limit {opts.limit}: must be at least 1")
-    all_tasks = load_tasks(opts.tasks_dir)
-    wanted = select(opts.tasks, [t.name for t in all_tasks], "task", "--tasks")
-    for t in all_tasks:
-        if t.name in wanted:
-            tasks_mod.load(t, opts.limit)

@@ -11,3 +11,13 @@ EXIT_NOTHING_RAN = 4  # no cell could run (every model failed to load, say)
 
 class InputError(Exception):
     """A mistake in the user's input: the message says what, where (file, line, key) and the fix."""
+
+
+def exit_code(statuses: list[str]) -> int:
+    """The run's exit code from its cells' statuses. A model skipped for want of its API key was
+    not asked for in earnest (the default registry lists many): reported, but not a failure."""
+    wanted = [s for s in statuses if s != "no_key"]
+    ok = sum(s == "ok" for s in wanted)
+    if wanted and ok == len(wanted):
+        return EXIT_OK
+    return EXIT_NOTHING_RAN if ok == 0 else EXIT_PARTIAL

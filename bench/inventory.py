@@ -20,7 +20,9 @@ def availability(spec, base: Path) -> str:
         if spec.api_key_env and not os.environ.get(spec.api_key_env):
             return f"{where}; key missing: set {spec.api_key_env}"
         return f"{where}; key set" if spec.api_key_env else f"{where}; no key needed"
-    local = Path(spec.model) if Path(spec.model).is_absolute() else base / spec.model
+    from bench.backends.transformers import model_location
+
+    local = Path(model_location(spec.model, base))
     if local.is_dir():
         return "local folder" if (local / "config.json").is_file() else f"folder {local} has no config.json"
     from huggingface_hub import try_to_load_from_cache

@@ -14,12 +14,25 @@ from pathlib import Path
 now = time.perf_counter  # the one clock for every duration we report
 
 
+def _cuda_indices(device: str) -> list[int]:
+    """The GPUs a device string covers: 'cuda:1' is one, plain 'cuda' (device_map may spread a
+    model over several) is every visible GPU."""
+    import torch
+
+    return [int(device.split(":")[1])] if ":" in device else list(range(torch.cuda.device_count()))
+
+
 def sync(device: str) -> None:
     """Wait for queued GPU work so that a clock read after it means the work is done."""
     if device.startswith("cuda"):
         import torch
 
-        torch.cuda.synchronize()
+        for i in _cuda_indices(device):
+            torch.cuda.synchronize(i)
+    elif device == "mps":
+        import torch
+
+        torch.mps.synchronize()
 
 
 def peak_rss_bytes() -> int:
@@ -29,22 +42,25 @@ def peak_rss_bytes() -> int:
 
 
 def torch_memory(device: str) -> dict[str, int | None]:
-    """Torch's own counters: allocated and reserved now and at peak, in bytes (CUDA only)."""
+    """Torch's own counters, summed over the device's GPUs: allocated now and at peak, reserved at
+    peak, in bytes (CUDA only)."""
     if not device.startswith("cuda"):
         return {"torch_allocated_bytes": None, "torch_allocated_peak_bytes": None,
                 "torch_reserved_peak_bytes": None}
     import torch
 
-    return {"torch_allocated_bytes": torch.cuda.memory_allocated(),
-            "torch_allocated_peak_bytes": torch.cuda.max_memory_allocated(),
-            "torch_reserved_peak_bytes": torch.cuda.max_memory_reserved()}
+    gpus = _cuda_indices(device)
+    return {"torch_allocated_bytes": sum(torch.cuda.memory_allocated(i) for i in gpus),
+            "torch_allocated_peak_bytes": sum(torch.cuda.max_memory_allocated(i) for i in gpus),
+            "torch_reserved_peak_bytes": sum(torch.cuda.max_memory_reserved(i) for i in gpus)}
 
 
 def reset_peaks(device: str) -> None:
     if device.startswith("cuda"):
         import torch
 
-        torch.cuda.reset_peak_memory_stats()
+        for i in _cuda_indices(device):
+            torch.cuda.reset_peak_memory_stats(i)
 
 
 def versions() -> dict[str, str | None]:

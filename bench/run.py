@@ -1,24 +1,20 @@
 """One benchmark run end to end: validate everything, create the run folder, run each model's
-cells, write the summary. Every input mistake surfaces in prepare(), before a model loads."""
+cells, write the summary. Every input mistake surfaces in prepare(), before a folder or a model."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from bench import __version__, measure, tasks
-from bench.config import DEVICE_RE, ModelsConfig, Task, load_models, load_tasks, select
-from bench.errors import EXIT_NOTHING_RAN, EXIT_OK, EXIT_PARTIAL, InputError
+from bench import manifest, tasks
+from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
+from bench.errors import InputError, exit_code
 from bench.report import summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
 from bench.store import RunStore, check_writable, read_run
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -39,22 +35,27 @@ class Prepared:
     models_cfg: ModelsConfig
     models: list[str]
     tasks: list[tasks.TaskData]
+    plans: dict[str, Plan]  # task name -> rendered requests, checked targets, scorer
+
+
+def prepare_tasks(opts: Options) -> tuple[list[tasks.TaskData], dict[str, Plan]]:
+    """Load every selected task's data and render every prompt and target."""
+    if opts.limit is not None and opts.limit < 1:
+        raise InputError(f"--limit {opts.limit}: must be at least 1 (omit it to run every example)")
+    all_tasks = load_tasks(opts.tasks_dir)
+    wanted = select(opts.tasks, [t.name for t in all_tasks], "task", "--tasks")
+    data = [tasks.load(t, opts.limit) for t in all_tasks if t.name in wanted]
+    return data, {d.task.name: plan(d) for d in data}
 
 
 def prepare(opts: Options) -> Prepared:
-    """Parse and check configs and load every selected task's data; raise InputError on any mistake."""
-    if opts.limit is not None and opts.limit < 1:
-        raise InputError(f"--limit {opts.limit}: must be at least 1 (omit it to run every example)")
-    if opts.device is not None:
-        if not re.match(DEVICE_RE, opts.device):
-            raise InputError(f"--device {opts.device!r}: use auto, cpu, cuda, cuda:N or mps")
+    """Parse and check the configs and the tasks; raise InputError on any mistake."""
+    if opts.device is not None and not re.match(DEVICE_RE, opts.device):
+        raise InputError(f"--device {opts.device!r}: use auto, cpu, cuda, cuda:N or mps")
     models_cfg = load_models(opts.config)
     if not models_cfg.models:
         raise InputError(f"{opts.config}: no models defined; add a [models.NAME] table (see docs/models.md)")
     names = select(opts.models, list(models_cfg.models), "model", "--models")
-    all_tasks = load_tasks(opts.tasks_dir)
-    wanted = select(opts.tasks, [t.name for t in all_tasks], "task", "--tasks")
-    chosen: list[Task] = [t for t in all_tasks if t.name in wanted]
     for name in names:
         spec = models_cfg.models[name]
         if spec.backend == "transformers" and spec.chat_template not in ("auto", "none"):
@@ -63,48 +64,8 @@ def prepare(opts: Options) -> Prepared:
             if not path.is_file():
                 raise InputError(f"{opts.config}: key 'models.{name}.chat_template': template file {path} "
                                  f"not found; use auto, none or the path of a Jinja file")
-    return Prepared(models_cfg, names, [tasks.load(t, opts.limit) for t in chosen])
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def manifest(opts: Options, prep: Prepared, store: RunStore) -> dict:
-    return {
-        "run_id": store.run_id,
-        "title": opts.title,
-        "notes": opts.notes,
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "finished_utc": None,
-        "command": sys.argv,
-        "bench": {"version": __version__, "git_commit": measure.git_commit(ROOT)},
-        "versions": measure.versions(),
-        "environment": measure.environment(),
-        "options": {"limit": opts.limit, "device": opts.device, "models": prep.models,
-                    "tasks": [d.task.name for d in prep.tasks]},
-        "models_config": {"path": str(opts.config), "sha256": _sha256(opts.config),
-                          "text": opts.config.read_text(encoding="utf-8")},
-        "hardware": {k: v.model_dump() for k, v in prep.models_cfg.hardware.items()},
-        "tasks": {d.task.name: {"path": str(d.task.path), "sha256": _sha256(d.task.path),
-                                "text": d.task.path.read_text(encoding="utf-8"), "data_sha256": d.data_sha256,
-                                "source": d.source, "examples_run": len(d.examples),
-                                "fewshot_ids": [e.id for e in d.fewshot]}
-                  for d in prep.tasks},
-        "models": {name: _model_entry(prep.models_cfg.models[name]) for name in prep.models},
-    }
-
-
-def _model_entry(spec) -> dict:
-    """The model's config as run; for API models the base URL without credentials and the prices."""
-    entry = {"config": spec.model_dump()}
-    if spec.backend != "transformers":
-        from bench.backends.api import public_url
-
-        entry["config"]["base_url"] = public_url(spec.base_url)
-        entry["prices"] = {k: getattr(spec, k) for k in ("usd_per_mtok_in", "usd_per_mtok_cached_in",
-                                                          "usd_per_mtok_out", "prices_as_of")}
-    return entry
+    data, plans = prepare_tasks(opts)
+    return Prepared(models_cfg, names, data, plans)
 
 
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
@@ -112,13 +73,11 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     prep = prepare(opts)
     check_writable(opts.out)
     store = RunStore.create(opts.out)
-    man = manifest(opts, prep, store)
+    man = manifest.build(store.run_id, opts, prep)
     store.write_manifest(man)
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
-
-    plans: dict[str, Plan] = {d.task.name: plan(d) for d in prep.tasks}
-    recorder = Recorder(store, plans)
+    recorder = Recorder(store, prep.plans)
     cells: list[Cell] = []
 
     def on_model(name: str, info: dict) -> None:
@@ -130,16 +89,16 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     for name in prep.models:
         spec = prep.models_cfg.models[name]
         if spec.backend == "transformers":
-            model_cells = run_local_model(name, spec, plans, recorder, device=opts.device,
+            model_cells = run_local_model(name, spec, prep.plans, recorder, device=opts.device,
                                           spec_dir=opts.config.parent, on_model=on_model, progress=progress)
         else:
             from bench.api_runner import run_api_model
 
-            model_cells = run_api_model(name, spec, plans, recorder, on_model=on_model, progress=progress)
+            model_cells = run_api_model(name, spec, prep.plans, recorder, on_model=on_model, progress=progress)
         write_cells(store, model_cells)
         cells.extend(model_cells)
 
-    man["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    man["finished_utc"] = manifest.utc_now()
     store.write_manifest(man)
     _, records, cell_rows = read_run(store.path)
     table = summary.rows(records, cell_rows)
@@ -149,8 +108,4 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
         echo(note)
     echo(summary.to_text(table))
     echo(f"\nrun folder: {store.path}")
-    # a model without its key was not asked for in earnest: it is reported, not counted as a failure
-    wanted = [c for c in cells if c.status != "no_key"]
-    ok = sum(c.status == "ok" for c in wanted)
-    return store.path, EXIT_OK if wanted and ok == len(wanted) else EXIT_NOTHING_RAN if ok == 0 else EXIT_PARTIAL
-
+    return store.path, exit_code([c.status for c in cells])

@@ -12,6 +12,7 @@ from pathlib import Path
 from bench import scoring, tasks
 from bench.backends.base import Request
 from bench.config import TransformersModel
+from bench.errors import InputError
 from bench.store import CELLS, RECORDS, RunStore
 from bench.worker import Job
 
@@ -28,7 +29,8 @@ class Cell:
     recorded: int = 0  # records written
     errors: int = 0
     retries: int = 0  # failed attempts that were retried (API models)
-    output_tokens: int = 0
+    output_tokens: int = 0  # known output tokens of the cell
+    tokens_unknown: int = 0  # answers whose token count nobody reported (no usage, no tokenizer)
     wall_s: float | None = None  # first batch start to last batch end in the worker; load excluded
     output_tokens_per_s: float | None = None
     load_s: float | None = None
@@ -53,14 +55,24 @@ class Plan:
 
 
 def plan(data: tasks.TaskData) -> Plan:
+    """Every prompt rendered and every target checked, so that a bad template or reference answer
+    stops the run before a model loads (InputError naming the task file and the example)."""
     spec = data.task.spec
+    sc = spec.score
     requests, targets, hashes = [], {}, {}
     for ex in data.examples:
-        messages = tasks.render(data, ex)
+        try:
+            messages = tasks.render(data, ex)
+            targets[ex.id] = tasks.target(data, ex)
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
+            raise InputError(f"{data.task.path}: example {ex.id!r}: a template cannot be filled "
+                             f"({type(e).__name__}: {e}); check the {{field}} placeholders and format specs") from None
+        problem = scoring.target_problem(sc.scorer, targets[ex.id], labels=sc.labels)
+        if problem:
+            raise InputError(f"{data.task.path}: example {ex.id!r}: {problem} (scorer {sc.scorer!r}); "
+                             f"fix the data or the [score] table")
         requests.append(Request(ex.id, messages, spec.generation.max_new_tokens, tuple(spec.generation.stop)))
-        targets[ex.id] = tasks.target(data, ex)
         hashes[ex.id] = tasks.messages_sha256(messages)
-    sc = spec.score
     scorer = scoring.make(sc.scorer, labels=sc.labels, tolerance=sc.tolerance, fields=list(sc.fields))
     return Plan(data, requests, targets, hashes, scorer)
 
@@ -86,6 +98,8 @@ class Recorder:
                 cell.errors += 1
             else:
                 score = p.scorer(comp["text"], target)
+            if comp["output_tokens"] is None and not comp.get("error"):
+                cell.tokens_unknown += 1
             cell.output_tokens += comp["output_tokens"] or 0
             cell.retries += comp.get("retries") or 0
             rows.append({
@@ -110,15 +124,16 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     proc = ctx.Process(target=_worker_entry, args=(spec, device, spec_dir, jobs, q), daemon=True)
     proc.start()
     bars: dict[str, object] = {}
-    finished = False
+    finished = gone = False
     try:
         while True:
             try:
-                msg = q.get(timeout=0.5)
+                msg = q.get(timeout=1.0 if gone else 0.5)
             except queue_mod.Empty:
-                if proc.is_alive():
-                    continue
-                break
+                if gone:  # the worker has exited and nothing more came: all it sent has been read
+                    break
+                gone = not proc.is_alive()
+                continue
             kind = msg[0]
             if kind == "load_failed":
                 for c in cells.values():
@@ -147,6 +162,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
             elif kind == "cell_failed":
                 c = cells[msg[1]]
                 c.status, c.reason = "failed", msg[2]
+                print(f"{name} x {msg[1]} failed:\n{msg[3]}", file=sys.stderr)
             elif kind == "done":
                 finished = True
             if kind in ("done", "load_failed"):
@@ -158,6 +174,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
         if proc.is_alive():
             proc.kill()
             proc.join()
+        q.close()
     if not finished:
         why = _death(proc.exitcode)
         for c in cells.values():

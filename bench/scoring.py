@@ -154,6 +154,21 @@ def json_fields(*, fields: list[str], tolerance: float = 1e-6) -> Scorer:
     return score
 
 
+def target_problem(scorer: str, target: str, *, labels: list[str]) -> str | None:
+    """Why a reference answer cannot be scored by this scorer, or None if it can."""
+    if scorer == "number" and parse_number(target) is None:
+        return f"target {target!r} is not a number"
+    if scorer == "label" and normalize(target) not in {normalize(lab) for lab in labels}:
+        return f"target {target!r} is not one of the labels"
+    if scorer == "json_fields":
+        empty = [k for k, v in json.loads(target).items() if v is None or v == ""]
+        if empty:
+            return f"no reference value for field(s) {', '.join(empty)}"
+    if scorer == "exact" and not normalize(target):
+        return "the target is empty"
+    return None
+
+
 def make(scorer: str, *, labels: list[str], tolerance: float, fields: list[str]) -> Scorer:
     """The scorer a task file names, with its options."""
     if scorer == "exact":

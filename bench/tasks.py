@@ -106,10 +106,19 @@ def _rows(task: Task, path: str | None, split: str) -> tuple[list[dict], dict]:
 
 
 def _read_file(file: Path) -> list[dict]:
+    try:
+        return _parse_file(file)
+    except UnicodeDecodeError as e:
+        line = file.read_bytes()[: e.start].count(b"\n") + 1
+        raise InputError(f"{file}:{line}: not UTF-8 text ({e.reason} at byte {e.start}); "
+                         f"save the file as UTF-8") from None
+
+
+def _parse_file(file: Path) -> list[dict]:
     suffix = file.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         rows = []
-        with file.open(encoding="utf-8") as f:
+        with file.open(encoding="utf-8-sig") as f:  # -sig: a byte-order mark is not part of the data
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue
@@ -122,7 +131,7 @@ def _read_file(file: Path) -> list[dict]:
                 rows.append(row)
         return rows
     if suffix == ".csv":
-        with file.open(encoding="utf-8", newline="") as f:
+        with file.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
             rows = []
             for row in reader:
@@ -179,7 +188,10 @@ def _examples(task: Task, rows: list[dict], location: str) -> list[Example]:
                 raise InputError(f"{location}: row {n} lacks column {column!r}")
             fields[name] = row[column]
         if spec.id is not None:
-            ex_id = str(row.get(spec.id))
+            if row.get(spec.id) in (None, ""):
+                raise InputError(f"{location}: row {n} has no value in id column {spec.id!r}; "
+                                 f"every example needs an id")
+            ex_id = str(row[spec.id])
             if ex_id in seen:
                 raise InputError(f"{location}: row {n}: duplicate id {ex_id!r} in column {spec.id!r}; "
                                  f"ids must be unique")

@@ -174,9 +174,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         served = api._next(self.path, body, headers)
         anthropic = self.path.endswith("/messages")
-        key = headers.get("x-api-key") if anthropic else headers.get("authorization", "").removeprefix("Bearer ")
+        key = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
         if api.expected_key is not None and key != api.expected_key:
-            return self._error(anthropic, 401, "invalid api key")
+            return self._error(anthropic, 401, f"Incorrect API key provided: {key[:3]}...{key[-12:]}")
         if served.fault == "429":
             return self._error(anthropic, 429, "rate limited", {"Retry-After": str(api.retry_after_s)})
         if served.fault == "500":

@@ -371,6 +371,91 @@ dtype = "float8"
 """
 
 
+# ---------------------------------------------------------------- found in review: each once crashed
+# after the run folder existed, or echoed a secret
+
+
+API_MODEL = """
+[models.api]
+backend = "openai"
+model = "gpt-x"
+base_url = "http://127.0.0.1:9/v1"
+"""
+
+
+@BOTH
+def test_api_key_env_holding_a_key_is_refused_and_not_echoed(project, capsys, command):
+    project.models.write_text(MODELS + API_MODEL + 'api_key_env = "gsk_live0123456789abcdefXYZ"\n', encoding="utf-8")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "api_key_env"),
+                     key="models.api.api_key_env", contains=("NAME of an environment variable",))
+    assert "0123456789abcdef" not in err
+
+
+@BOTH
+def test_base_url_with_a_bad_port(project, capsys, command):
+    project.models.write_text(MODELS + API_MODEL.replace("127.0.0.1:9", "127.0.0.1:80a0"), encoding="utf-8")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, key="models.api.base_url", contains=("valid URL",))
+
+
+@BOTH
+def test_template_format_spec_that_the_data_cannot_fill(project, capsys, command):
+    project.edit(project.task, 'user = "Ticket: {text}"', 'user = "Ticket: {text:d}"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, contains=("template cannot be filled",))
+
+
+@BOTH
+def test_label_target_not_among_the_labels(project, capsys, command):
+    project.data.write_text(project.data.read_text() + json.dumps({"text": "hi", "queue": "shipping"}) + "\n")
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, contains=("'shipping' is not one of the labels",))
+
+
+@BOTH
+def test_number_target_that_is_not_a_number(project, capsys, command):
+    project.edit(project.task, 'scorer = "label"', 'scorer = "number"')
+    project.edit(project.task, 'labels = ["billing", "refunds"]', '')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.task, contains=("is not a number",))
+
+
+@BOTH
+def test_data_that_is_not_utf8(project, capsys, command):
+    project.data.write_bytes(project.data.read_bytes() + '{"text": "caf\u00e9", "queue": "billing"}\n'.encode("latin-1"))
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.data.resolve(), line=4, contains=("not UTF-8",))
+
+
+@BOTH
+def test_missing_id_in_a_later_row(project, capsys, command):
+    rows = [dict(r, id=f"t{i}") for i, r in enumerate(ROWS)] + [{"text": "x", "queue": "billing"}]
+    project.data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    project.edit(project.task, 'path = "data/t.jsonl"', 'path = "data/t.jsonl"\nid = "id"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, contains=("row 4 has no value in id column 'id'",))
+
+
+@BOTH
+def test_empty_selection(project, capsys, command):
+    code, err = bench(project, capsys, command, "--tasks", " , ")
+    assert_bad_input(project, code, err, contains=("--tasks", "names no task"))
+
+
+def test_csv_with_a_byte_order_mark_loads(project, capsys):
+    csv_file = project.tasks / "data" / "t.csv"
+    csv_file.write_text("\ufefftext,queue,id\nI was charged twice,billing,a\nrefund me,refunds,b\n", encoding="utf-8")
+    project.edit(project.task, 'path = "data/t.jsonl"', 'path = "data/t.csv"\nid = "id"')
+    code, err = bench(project, capsys, "validate")
+    assert code == 0, err
+
+
+def test_demo_flag_refuses_model_options(capsys):
+    assert main(["--demo", "--models", "x"]) == 2
+    assert "--demo builds its own two models" in capsys.readouterr().err
+
+
 def test_key_line_table_header():
     assert key_line(KEY_LINE_TOML, ("models", "small")) == 5
     assert key_line(KEY_LINE_TOML, ("hardware", "a10g")) == 2

@@ -58,7 +58,8 @@ def test_manifest(run):
     for pkg in ("python", "torch", "transformers", "accelerate", "datasets"):
         assert m["versions"][pkg], pkg
     assert m["environment"]["cpu"] and m["environment"]["cpu_count"] >= 1
-    assert "[models.tiny-chat]" in m["models_config"]["text"]
+    assert len(m["models_config"]["sha256"]) == 64 and "text" not in m["models_config"]  # no raw text: secrets
+    assert m["models"]["tiny-chat"]["config"]["batch_size"] == 4
     assert set(m["tasks"]) == {"invoice_fields", "order_math", "ticket_routing"}
     for t in m["tasks"].values():
         assert len(t["data_sha256"]) == 64 and t["examples_run"] == LIMIT and "[score]" in t["text"]
@@ -176,11 +177,15 @@ def test_validate_and_list(tiny_models, tmp_path):
     assert "not cached, and offline" in proc.stdout
 
 
-def test_help_is_instant_and_clear():
+def test_help_is_clear_and_imports_nothing_heavy():
     proc = cli("--help")
     assert proc.returncode == 0 and "exit codes" in proc.stdout and "demo" in proc.stdout
     proc = cli("run", "--help")
     assert "--limit" in proc.stdout and "--device" in proc.stdout
+    probe = subprocess.run([sys.executable, "-c", "import sys, bench.cli; from bench.cli import parser; parser(); "
+                            "print(sorted(m for m in ('torch', 'transformers', 'openai', 'anthropic', 'datasets') "
+                            "if m in sys.modules))"], capture_output=True, text=True, cwd=ROOT)
+    assert probe.stdout.strip() == "[]"
 
 
 def test_hub_id_loads_from_the_hub_cache_and_records_its_commit(tiny_models, tmp_path):

@@ -63,6 +63,7 @@ def test_local_and_api_models_land_in_one_summary(tiny_models, tmp_path):
         assert all(r["token_source"] == "server" and r["extracted"] == r["target"] for r in recs)
         assert all(r["queue_s"] is not None and r["input_tokens"] > 0 for r in recs)
     assert by_model["tiny-chat"]["status"] == "ok"
+    assert "bottleneck" not in proc.stdout  # 12 requests at concurrency 8 do not saturate the client
     for name in ("tiny-chat", "gpt-fake", "claude-fake"):
         assert f"| {name} | ticket_routing | ok |" in (folder / "summary.md").read_text()
     m = json.loads((folder / "manifest.json").read_text())
@@ -104,9 +105,22 @@ def test_a_server_failing_30_percent_of_requests(tiny_models, tmp_path):
     assert failed and scored, "with 30% faults and 2 attempts, some examples fail and most succeed"
     assert all(r["error"] and r["score"] == 0.0 and r["score_reason"].startswith("no output") for r in failed)
     assert all(r["error"] is None and r["score"] == 1.0 for r in scored)
-    assert served == len(records) + sum(r["retries"] for r in records)
+    warm_ups = 2  # one untimed request per model (concurrency 8: one SDK client each)
+    assert served == len(records) + sum(r["retries"] for r in records) + warm_ups
     for row in rows:
         recs = [r for r in records if r["model"] == row["model"]]
         assert int(row["errors"]) == sum(r["finish_reason"] == "error" for r in recs)
         assert int(row["retries"]) == sum(r["retries"] for r in recs) > 0
-    assert "retry" in proc.stdout
+    assert "retries=" in proc.stderr  # the progress bar counts them as they happen
+
+
+def test_an_api_model_whose_every_request_fails_is_a_failed_cell(tiny_models, tmp_path):
+    with FakeAPI(expected_key="the-right-key") as api:  # our key is refused: 401 on every request
+        proc = cli("--config", config(tmp_path, tiny_models, api), "--models", "gpt-fake", "--tasks-dir",
+                   str(TASKS), "--tasks", "ticket_routing", "--limit", "3", "--out", str(tmp_path / "res"),
+                   E2E_KEY=KEY)
+    assert proc.returncode == 4, proc.stderr  # nothing ran successfully
+    (folder,) = (tmp_path / "res").iterdir()
+    (row,) = read(folder)[0]
+    assert row["status"] == "failed" and "every request failed" in row["reason"] and "401" in row["reason"]
+    assert KEY not in proc.stdout + proc.stderr + (folder / "summary.md").read_text()

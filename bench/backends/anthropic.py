@@ -39,17 +39,17 @@ class AnthropicBackend(ApiBackend):
             kw["stop_sequences"] = stops
         return kw
 
-    async def _attempt(self, request: Request, sent_at: float) -> Attempt:
+    async def _attempt(self, client, request: Request, sent_at: float) -> Attempt:
         kw = self._options(request)
         if not self.spec.stream:
-            msg = await self.client().messages.create(**kw)
+            msg = await client.messages.create(**kw)
             text = "".join(b.text for b in msg.content if getattr(b, "type", "") == "text")
             att = Attempt(text=text, finish_reason=FINISH.get(msg.stop_reason, "stop"), done_at=measure.now(),
                           api_model=msg.model)
             _start_usage(att, msg.usage)
             att.output_tokens = msg.usage.output_tokens
             return att
-        stream = await self.client().messages.create(**kw, stream=True)
+        stream = await client.messages.create(**kw, stream=True)
         parts: list[str] = []
         att = Attempt(text="", finish_reason="")
         stopped = False

@@ -2,7 +2,7 @@
 capped exponential backoff that honour Retry-After, a whole-response timeout, and token counts
 from the server's usage (or the configured tokenizer, never stream chunks).
 
-A subclass implements one attempt: `_attempt(request, sent_at) -> Attempt`.
+A subclass implements one attempt: `_attempt(client, request, sent_at) -> Attempt`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import measure
-from bench.backends.base import Completion, LoadInfo, Request
-from bench.backends.transformers import cut_at_stop, plain_prompt
+from bench.backends.base import Completion, LoadInfo, Request, cut_at_stop, plain_prompt
 from bench.config import ApiModel
 
 
@@ -147,11 +146,8 @@ class ApiBackend:
         return self._client_class(api_key=key, base_url=self.spec.base_url, max_retries=0,
                                   timeout=self.spec.timeout_s)
 
-    async def _attempt(self, request: Request, sent_at: float) -> Attempt:
+    async def _attempt(self, client, request: Request, sent_at: float) -> Attempt:
         raise NotImplementedError
-
-    def close(self) -> None:
-        self.clients = []
 
     def open(self) -> None:
         """Clients and a concurrency limit for the running event loop (connections belong to one loop).
@@ -168,6 +164,20 @@ class ApiBackend:
         """The next client, round robin."""
         self._turn = (self._turn + 1) % len(self.clients)
         return self.clients[self._turn]
+
+    async def warm_up(self, request: Request) -> None:
+        """One untimed attempt per SDK client before any clock starts: connection setup (TLS) and
+        the SDK's first-call costs are paid here, not by the first examples. Not recorded, but the
+        provider bills it (one request per 8 of concurrency). A failure here is ignored: it shows up
+        again, recorded, on the real requests."""
+        self.open()
+
+        async def once(client) -> None:
+            try:
+                await asyncio.wait_for(self._attempt(client, request, measure.now()), self.spec.timeout_s)
+            except Exception:
+                pass
+        await asyncio.gather(*(once(c) for c in self.clients))
 
     async def aclose(self) -> None:
         """Close the clients' connections; call it inside the loop that used them."""
@@ -193,7 +203,7 @@ class ApiBackend:
             while True:
                 sent = measure.now()
                 try:
-                    att = await asyncio.wait_for(self._attempt(request, sent), self.spec.timeout_s)
+                    att = await asyncio.wait_for(self._attempt(self.client(), request, sent), self.spec.timeout_s)
                     return self._completion(request, att, sent, queue_s, retries, waited)
                 except asyncio.CancelledError:
                     raise

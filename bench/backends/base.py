@@ -26,7 +26,7 @@ class Completion:
     reasoning_tokens: int = 0  # hidden reasoning tokens (part of output_tokens, billed as output)
     ttft_s: float | None = None  # request sent to first non-empty token (reasoning or answer); None when not measured
     ttft_answer_s: float | None = None  # request sent to first non-empty answer token
-    latency_s: float | None = 0.0  # request sent to last token (the final, successful attempt)
+    latency_s: float | None = None  # request sent to last token (the final, successful attempt)
     queue_s: float | None = None  # waiting for a concurrency slot before the first attempt (APIs)
     finish_reason: Literal["stop", "length", "error"] = "stop"
     token_source: Literal["server", "tokenizer", "none"] = "tokenizer"  # who counted the tokens
@@ -52,8 +52,25 @@ class LoadInfo:
 
 
 class Backend(Protocol):
+    """Local backends generate a batch together; API backends run each request on its own (with
+    `complete`, which the API runner calls as answers stream in) and close with `aclose`."""
+
     def load(self) -> LoadInfo: ...
 
     async def generate(self, requests: list[Request]) -> list[Completion]: ...
 
-    def close(self) -> None: ...
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """The text before the earliest stop string (APIs return it the same way, stop string excluded)."""
+    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
+    return text[:cut]
+
+
+def plain_prompt(messages: list[dict[str, str]]) -> str:
+    """Messages as plain text (no chat template): contents in order, a blank line after the system
+    message and after each demonstration's answer, a newline after each user turn."""
+    parts = []
+    for m in messages:
+        sep = "\n\n" if m["role"] in ("system", "assistant") else "\n"
+        parts.append(m["content"] + sep)
+    return "".join(parts)

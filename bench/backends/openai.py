@@ -29,16 +29,16 @@ class OpenAIBackend(ApiBackend):
             kw["reasoning_effort"] = spec.reasoning_effort
         return kw
 
-    async def _attempt(self, request: Request, sent_at: float) -> Attempt:
+    async def _attempt(self, client, request: Request, sent_at: float) -> Attempt:
         kw = self._options(request)
         if not self.spec.stream:
-            resp = await self.client().chat.completions.create(**kw)
+            resp = await client.chat.completions.create(**kw)
             choice = resp.choices[0]
             att = Attempt(text=choice.message.content or "", finish_reason=FINISH.get(choice.finish_reason, "stop"),
                           done_at=measure.now(), api_model=resp.model)
             _usage(att, resp.usage)
             return att
-        stream = await self.client().chat.completions.create(**kw, stream=True, stream_options={"include_usage": True})
+        stream = await client.chat.completions.create(**kw, stream=True, stream_options={"include_usage": True})
         parts: list[str] = []
         att = Attempt(text="", finish_reason="")
         async for chunk in stream:

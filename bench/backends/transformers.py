@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 from bench import measure
-from bench.backends.base import Completion, LoadInfo, Request
+from bench.backends.base import Completion, LoadInfo, Request, cut_at_stop, plain_prompt
 from bench.config import TransformersModel
 
 
@@ -36,6 +36,12 @@ def resolve_dtype(dtype: str, device: str):
     return torch.float32  # half precision on CPU is slow or unsupported for many kernels
 
 
+def model_location(model: str, base: Path) -> str:
+    """A local folder named relative to models.toml, or else the Hub id as written."""
+    path = Path(model) if Path(model).is_absolute() else base / model
+    return str(path) if path.is_dir() else model
+
+
 def resolved_revision(model: str, revision: str) -> str | None:
     """The commit a Hub model was loaded from, read from the Hub cache's snapshot folder
     (None for a local folder, or when the files did not come through the cache)."""
@@ -50,20 +56,12 @@ def resolved_revision(model: str, revision: str) -> str | None:
     return parts[parts.index("snapshots") + 1] if "snapshots" in parts else None
 
 
-def plain_prompt(messages: list[dict[str, str]]) -> str:
-    """The prompt for chat_template = "none": contents joined, each demonstration answer on its line."""
-    parts = []
-    for m in messages:
-        sep = "\n\n" if m["role"] in ("system", "assistant") else "\n"
-        parts.append(m["content"] + sep)
-    return "".join(parts)
-
-
 class TransformersBackend:
     def __init__(self, spec: TransformersModel, device: str | None = None, spec_dir: Path | None = None):
         self.spec = spec
         self.device_request = device or spec.device
         self.spec_dir = spec_dir or Path.cwd()
+        self.location = model_location(spec.model, self.spec_dir)
         self.model = self.tokenizer = None
         self.device = "cpu"
         self.template = "none"
@@ -79,9 +77,9 @@ class TransformersBackend:
         measure.reset_peaks(self.device)
         t0 = measure.now()
         kw = {"revision": self.spec.revision, "trust_remote_code": self.spec.trust_remote_code}
-        self.tokenizer = AutoTokenizer.from_pretrained(self.spec.model, **kw)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.location, **kw)
         self.model = AutoModelForCausalLM.from_pretrained(
-            self.spec.model, dtype=dtype, device_map=self.spec.device_map or self.device, **kw)
+            self.location, dtype=dtype, device_map=self.spec.device_map or self.device, **kw)
         self.model.eval()
         measure.sync(self.device)
         load_s = measure.now() - t0
@@ -96,7 +94,7 @@ class TransformersBackend:
         if tok.eos_token_id is not None and tok.eos_token_id not in eos:
             eos.append(tok.eos_token_id)
         self.eos_ids = torch.tensor(eos, dtype=torch.long, device=self.model.device)
-        revision = resolved_revision(self.spec.model, self.spec.revision)
+        revision = resolved_revision(self.location, self.spec.revision)
         memory = measure.torch_memory(self.device) | {"rss_after_load_bytes": measure.peak_rss_bytes()}
         return LoadInfo(load_s=load_s, resolved_revision=revision,
                         parameters=sum(p.numel() for p in self.model.parameters()),
@@ -162,7 +160,7 @@ class TransformersBackend:
             text = self.tokenizer.decode(generated[:n_out], skip_special_tokens=True)
             completions.append(Completion(
                 text=cut_at_stop(text, stop), input_tokens=int(n_in), output_tokens=int(n_out),
-                ttft_s=ttft, latency_s=latency, finish_reason="stop" if ended is not None else "length",
+                ttft_s=ttft, ttft_answer_s=ttft, latency_s=latency, finish_reason="stop" if ended is not None else "length",
                 token_source="tokenizer", batch_size=len(requests)))
         return completions
 
@@ -182,12 +180,6 @@ def greedy_kwargs(tokenizer, max_new_tokens: int) -> dict:
     return {"max_new_tokens": max_new_tokens, "do_sample": False, "num_beams": 1,
             "temperature": None, "top_p": None, "top_k": None,
             "pad_token_id": tokenizer.pad_token_id}
-
-
-def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
-    """The text before the earliest stop string (APIs return it the same way, stop string excluded)."""
-    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
-    return text[:cut]
 
 
 class _FirstStep:

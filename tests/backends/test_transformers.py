@@ -8,7 +8,8 @@ torch = pytest.importorskip("torch")
 
 from bench import tasks  # noqa: E402
 from bench.backends.base import Request  # noqa: E402
-from bench.backends.transformers import TransformersBackend, cut_at_stop, greedy_kwargs, plain_prompt  # noqa: E402
+from bench.backends.base import cut_at_stop, plain_prompt  # noqa: E402
+from bench.backends.transformers import TransformersBackend, greedy_kwargs  # noqa: E402
 from bench.config import TransformersModel, load_task  # noqa: E402
 from conftest import TASKS  # noqa: E402
 

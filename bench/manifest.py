@@ -1,0 +1,60 @@
+"""What manifest.json records about a run: environment, versions, configs as run, data hashes.
+
+Secrets stay out: models.toml is recorded as its hash and the validated settings of the models
+that ran (base URLs without credentials), not as raw text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import __version__, measure
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build(run_id: str, opts, prep) -> dict:
+    return {
+        "run_id": run_id,
+        "title": opts.title,
+        "notes": opts.notes,
+        "created_utc": utc_now(),
+        "finished_utc": None,
+        "command": sys.argv,
+        "bench": {"version": __version__, "git_commit": measure.git_commit(ROOT)},
+        "versions": measure.versions(),
+        "environment": measure.environment(),
+        "options": {"limit": opts.limit, "device": opts.device, "models": prep.models,
+                    "tasks": [d.task.name for d in prep.tasks]},
+        "models_config": {"path": str(opts.config), "sha256": _sha256(opts.config)},
+        "hardware": {k: v.model_dump() for k, v in prep.models_cfg.hardware.items()},
+        "tasks": {d.task.name: {"path": str(d.task.path), "sha256": _sha256(d.task.path),
+                                "text": d.task.path.read_text(encoding="utf-8"), "data_sha256": d.data_sha256,
+                                "source": d.source, "examples_run": len(d.examples),
+                                "fewshot_ids": [e.id for e in d.fewshot]}
+                  for d in prep.tasks},
+        "models": {name: model_entry(prep.models_cfg.models[name]) for name in prep.models},
+    }
+
+
+def model_entry(spec) -> dict:
+    """A model's settings as run; for API models the base URL without credentials and the prices."""
+    entry = {"config": spec.model_dump()}
+    if spec.backend != "transformers":
+        from bench.backends.api import public_url
+
+        entry["config"]["base_url"] = public_url(spec.base_url)
+        entry["prices"] = {k: getattr(spec, k) for k in ("usd_per_mtok_in", "usd_per_mtok_cached_in",
+                                                          "usd_per_mtok_out", "prices_as_of")}
+    return entry
