@@ -20,35 +20,9 @@ def availability(spec, base: Path) -> str:
         if spec.api_key_env and not os.environ.get(spec.api_key_env):
             return f"{where}; key missing: set {spec.api_key_env}"
         return f"{where}; key set" if spec.api_key_env else f"{where}; no key needed"
-    from bench.backends.transformers import model_location
+    from bench.hub import availability as local_availability
 
-    local = Path(model_location(spec.model, base))
-    if local.is_dir():
-        return "local folder" if (local / "config.json").is_file() else f"folder {local} has no config.json"
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        cached = try_to_load_from_cache(spec.model, "config.json", revision=spec.revision)
-    except Exception as e:  # a malformed id, say
-        return f"invalid model id: {e}"
-    if isinstance(cached, str):
-        return "cached"
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
-        return "not cached, and offline (HF_HUB_OFFLINE is set)"
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
-
-    try:
-        info = HfApi().model_info(spec.model, revision=spec.revision, timeout=10)
-    except GatedRepoError:
-        return "gated: accept its licence on the Hub, then `hf auth login`"
-    except RepositoryNotFoundError:
-        return "not found on the Hub (or private: log in)"
-    except RevisionNotFoundError:
-        return f"revision {spec.revision!r} not found"
-    except Exception as e:  # network down, proxy, timeout
-        return f"Hub unreachable ({type(e).__name__})"
-    return "gated, access granted: downloadable" if info.gated else "downloadable"
+    return local_availability(spec, base)[1]
 
 
 def show(config: Path, tasks_dir: Path, models: str | None, task_names: str | None) -> int:

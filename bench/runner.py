@@ -13,6 +13,7 @@ from bench import scoring, tasks
 from bench.backends.base import Request
 from bench.config import TransformersModel
 from bench.errors import InputError
+from bench.hub import availability
 from bench.store import CELLS, RECORDS, RunStore
 from bench.worker import Job
 
@@ -118,6 +119,12 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                     *, device: str | None, spec_dir: Path, on_model: callable, progress) -> list[Cell]:
     """Run every planned task on one local model in its own process; return the cells."""
     cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size) for t, p in plans.items()}
+    loadable, why = availability(spec, spec_dir)
+    if not loadable:
+        for c in cells.values():
+            c.status, c.reason = "skipped", f"model cannot be loaded: {why}"
+        on_model(name, {"status": "skipped", "reason": why})
+        return list(cells.values())
     jobs = [Job(t, batches(p.requests, spec.batch_size)) for t, p in plans.items()]
     ctx = mp.get_context("spawn")  # a clean interpreter: no torch state inherited from the parent
     q = ctx.Queue()
@@ -137,7 +144,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
             kind = msg[0]
             if kind == "load_failed":
                 for c in cells.values():
-                    c.status, c.reason = "skipped", f"model could not be loaded: {msg[1]}"
+                    c.status, c.reason = "skipped", f"model cannot be loaded: {msg[1]}"
                 on_model(name, {"status": "skipped", "reason": msg[1]})
             elif kind == "loaded":
                 info = msg[1]

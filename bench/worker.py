@@ -22,9 +22,11 @@ class Job:
     batches: list[list[Request]]
 
 
-def one_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0] if text else ''}".strip(": ")
+def one_line(e: BaseException, limit: int = 300) -> str:
+    """The exception as one line: its type and its whole message, whitespace collapsed, capped."""
+    text = " ".join(str(e).split())
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"{type(e).__name__}: {text}".strip(": ")
 
 
 def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue) -> None:

@@ -25,9 +25,14 @@ def cli(*args: str, cwd: Path = ROOT, **env_vars: str) -> subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def run(tiny_models, tmp_path_factory):
-    """One run: two working tiny models and one that cannot load."""
+    """One run: two working tiny models, one that is nowhere (skipped before its worker starts) and
+    one whose folder has a config but no weights (its worker fails to load it)."""
+    import shutil
+
     tmp = tmp_path_factory.mktemp("e2e")
-    config = write_models_toml(tmp / "models.toml", {**tiny_models, "missing": tmp / "no-such-model"}, batch_size=4)
+    shutil.copytree(tiny_models["tiny-chat"], tmp / "broken", ignore=shutil.ignore_patterns("*.safetensors"))
+    config = write_models_toml(tmp / "models.toml", {**tiny_models, "missing": "acme/no-such-model",
+                                                     "broken": tmp / "broken"}, batch_size=4)
     proc = cli("--config", str(config), "--tasks-dir", str(TASKS), "--limit", str(LIMIT), "--out", str(tmp / "res"))
     runs = list((tmp / "res").iterdir())
     assert len(runs) == 1, proc.stderr
@@ -37,7 +42,8 @@ def run(tiny_models, tmp_path_factory):
 def test_exit_code_and_printed_table(run):
     proc, folder, _ = run
     assert proc.returncode == 3, proc.stderr  # one model was skipped: a partial run
-    assert "skipping missing:" in proc.stderr
+    assert "skipping missing: not cached, and offline" in proc.stderr
+    assert "skipping broken: OSError" in proc.stderr
     assert "Traceback" not in proc.stderr
     for name in ("tiny-chat", "tiny-plain", "invoice_fields", "order_math", "ticket_routing", "acc %", "95% CI"):
         assert name in proc.stdout
@@ -70,6 +76,7 @@ def test_manifest(run):
     assert chat["resolved_revision"] is None  # a local folder has no commit
     assert m["models"]["tiny-plain"]["chat_template"] == "none"
     assert m["models"]["missing"]["status"] == "skipped" and m["models"]["missing"]["reason"]
+    assert m["models"]["broken"]["status"] == "skipped" and "OSError" in m["models"]["broken"]["reason"]
 
 
 def test_records(run):
@@ -98,12 +105,12 @@ def test_summary_agrees_with_records_and_cells(run):
     records = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
     cells = [json.loads(line) for line in (folder / "cells.jsonl").read_text().splitlines()]
     rows = list(csv.DictReader((folder / "summary.csv").open()))
-    assert len(rows) == len(cells) == 3 * 3
+    assert len(rows) == len(cells) == 4 * 3
     for row in rows:
         recs = [r for r in records if r["model"] == row["model"] and r["task"] == row["task"]]
         cell = next(c for c in cells if c["model"] == row["model"] and c["task"] == row["task"])
-        if row["model"] == "missing":
-            assert row["status"] == "skipped" and row["n"] == "0" and "could not be loaded" in row["reason"]
+        if row["model"] in ("missing", "broken"):
+            assert row["status"] == "skipped" and row["n"] == "0" and "cannot be loaded" in row["reason"]
             continue
         assert row["status"] == "ok" and int(row["n"]) == len(recs) == LIMIT
         assert math.isclose(float(row["accuracy"]), sum(r["score"] for r in recs) / len(recs))

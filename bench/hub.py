@@ -1,0 +1,44 @@
+"""Whether a local model's weights can be had right now: a local folder, the Hub cache, or a
+download. Asked before a worker starts, so that an unreachable Hub costs a second, not the
+minute of retries that a download attempt spends per file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bench.config import TransformersModel
+
+
+def availability(spec: TransformersModel, base: Path) -> tuple[bool, str]:
+    """(loadable, why): 'local folder', 'cached', 'downloadable', or offline, gated, missing, unreachable."""
+    from bench.backends.transformers import model_location
+
+    local = Path(model_location(spec.model, base))
+    if local.is_dir():
+        ok = (local / "config.json").is_file()
+        return ok, "local folder" if ok else f"folder {local} has no config.json"
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(spec.model, "config.json", revision=spec.revision)
+    except Exception as e:  # a malformed id, say
+        return False, f"invalid model id: {e}"
+    if isinstance(cached, str):
+        return True, "cached"
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False, "not cached, and offline (HF_HUB_OFFLINE is set)"
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+
+    try:
+        info = HfApi().model_info(spec.model, revision=spec.revision, timeout=10)
+    except GatedRepoError:
+        return False, "gated: accept its licence on the Hub, then `hf auth login`"
+    except RepositoryNotFoundError:
+        return False, "not found on the Hub (or private: log in)"
+    except RevisionNotFoundError:
+        return False, f"revision {spec.revision!r} not found"
+    except Exception as e:  # network down, proxy, timeout
+        return False, f"not cached, and the Hub is unreachable ({type(e).__name__})"
+    return True, "gated, access granted: downloadable" if info.gated else "downloadable"
