@@ -214,7 +214,7 @@ class ApiBackend:
                         return Completion(text="", input_tokens=None, output_tokens=None, latency_s=None,
                                           queue_s=queue_s, finish_reason="error", token_source="none",
                                           retries=retries, retry_wait_s=waited,
-                                          error=redact(str(err), self.key) + why)
+                                          error=redact(str(err), self.key if self.spec.api_key_env else None) + why)
                     delay = self._backoff(retries, err.retry_after_s)
                     if on_retry is not None:
                         on_retry()
