@@ -10,7 +10,7 @@ from typing import Callable
 from bench import measure
 from bench.backends.api import ApiBackend, MissingKey
 from bench.config import AnthropicModel, OpenAIModel
-from bench.runner import Cell, Plan, Recorder
+from bench.runner import Cell, Plan, Recorder, throughput
 from bench.stats import percentile
 
 FLUSH_EVERY = 16  # records per write
@@ -28,8 +28,9 @@ def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
 
 
 def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str, Plan], recorder: Recorder,
-                  *, on_model: Callable, progress: Callable) -> list[Cell]:
-    cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency) for t, p in plans.items()}
+                  *, on_model: Callable, progress: Callable, repeats: int = 1) -> list[Cell]:
+    cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency, repeats=repeats)
+             for t, p in plans.items()}
     backend = make_backend(spec)
     try:
         info = backend.load()
@@ -62,7 +63,7 @@ async def _cells(backend: ApiBackend, cells: dict[str, Cell], plans: dict[str, P
 
 
 async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, progress: Callable) -> None:
-    bar = progress(total=cell.n, desc=f"{cell.model} x {cell.task}")
+    bar = progress(total=cell.n * cell.repeats, desc=f"{cell.model} x {cell.task}")
     counts = {"retries": 0, "errors": 0}
 
     def on_retry() -> None:
@@ -71,38 +72,40 @@ async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, pr
 
     lags: list[float] = []
     monitor = asyncio.ensure_future(_loop_lag(lags))
-    t0 = measure.now()
-    pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in p.requests]
-    ids, comps, flushed = [], [], measure.now()
-    first_error = None
+    walls, first_error = [], None
     try:
-        for fut in asyncio.as_completed(pending):
-            req_id, comp = await fut
-            ids.append(req_id)
-            comps.append(comp.to_dict())
-            if comp.error:
-                first_error = first_error or comp.error
-                counts["errors"] += 1
-                bar.set_postfix(counts, refresh=False)
-            bar.update(1)
-            if len(ids) >= FLUSH_EVERY or measure.now() - flushed > FLUSH_AFTER_S:
-                # scoring and fsync off the event loop, so streams in flight keep being read on time
-                await asyncio.to_thread(recorder.record, cell, ids, comps)
-                ids, comps, flushed = [], [], measure.now()
-        cell.wall_s = measure.now() - t0
-        await asyncio.to_thread(recorder.record, cell, ids, comps)
+        for repeat in range(cell.repeats):  # one repeat after another: each is a measured pass
+            t0 = measure.now()
+            pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in p.requests]
+            ids, comps, flushed = [], [], measure.now()
+            try:
+                for fut in asyncio.as_completed(pending):
+                    req_id, comp = await fut
+                    ids.append(req_id)
+                    comps.append(comp.to_dict())
+                    if comp.error:
+                        first_error = first_error or comp.error
+                        counts["errors"] += 1
+                        bar.set_postfix(counts, refresh=False)
+                    bar.update(1)
+                    if len(ids) >= FLUSH_EVERY or measure.now() - flushed > FLUSH_AFTER_S:
+                        # scoring and fsync off the event loop, so streams in flight are read on time
+                        await asyncio.to_thread(recorder.record, cell, ids, comps, repeat)
+                        ids, comps, flushed = [], [], measure.now()
+                walls.append(measure.now() - t0)
+                await asyncio.to_thread(recorder.record, cell, ids, comps, repeat)
+            finally:
+                for fut in pending:
+                    fut.cancel()
     finally:
-        for fut in [*pending, monitor]:
-            fut.cancel()
+        monitor.cancel()
         bar.close()
     cell.client_lag_p99_s = percentile(lags, 99) if lags else None
-    if cell.errors == cell.n:
+    if cell.errors == cell.n * cell.repeats:
         cell.status, cell.reason = "failed", f"every request failed; first error: {first_error}"
     else:
         cell.status = "ok"
-    # throughput only when every answer's tokens are known: a partial sum would understate it
-    if cell.wall_s > 0 and not cell.tokens_unknown and cell.output_tokens:
-        cell.output_tokens_per_s = cell.output_tokens / cell.wall_s
+    throughput(cell, walls)  # only when every answer's tokens are known: a partial sum would understate it
 
 
 LAG_TICK_S = 0.005

@@ -38,6 +38,10 @@ def _running(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
                    help="where run folders are created (default: results)")
     p.add_argument("--device", metavar="DEV", help="run local models on this device: auto, cpu, cuda, cuda:N, mps")
+    p.add_argument("--repeats", type=int, default=1, metavar="N",
+                   help="run each example N times: timing statistics use all, accuracy the first (API calls cost N times)")
+    p.add_argument("--speed", action="store_true",
+                   help="local models generate exactly max_new_tokens per row (EOS ignored): tokens/s at a known length")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -91,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench.run import Options, execute
 
         return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
-                               tasks=args.tasks, limit=args.limit, device=args.device))[1]
+                               tasks=args.tasks, limit=args.limit, device=args.device, repeats=args.repeats,
+                               speed=args.speed))[1]
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -26,6 +26,8 @@ class Options:
     tasks: str | None = None
     limit: int | None = None
     device: str | None = None  # overrides every local model's device
+    repeats: int = 1  # each example run this many times for timing; accuracy uses the first
+    speed: bool = False  # local models generate exactly max_new_tokens per row
     title: str = "Benchmark summary"
     notes: list[str] = field(default_factory=list)  # printed above the summary table (the demo's warning)
 
@@ -42,6 +44,8 @@ def prepare_tasks(opts: Options) -> tuple[list[tasks.TaskData], dict[str, Plan]]
     """Load every selected task's data and render every prompt and target."""
     if opts.limit is not None and opts.limit < 1:
         raise InputError(f"--limit {opts.limit}: must be at least 1 (omit it to run every example)")
+    if opts.repeats < 1:
+        raise InputError(f"--repeats {opts.repeats}: must be at least 1")
     all_tasks = load_tasks(opts.tasks_dir)
     wanted = select(opts.tasks, [t.name for t in all_tasks], "task", "--tasks")
     data = [tasks.load(t, opts.limit) for t in all_tasks if t.name in wanted]
@@ -90,11 +94,13 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
         spec = prep.models_cfg.models[name]
         if spec.backend == "transformers":
             model_cells = run_local_model(name, spec, prep.plans, recorder, device=opts.device,
-                                          spec_dir=opts.config.parent, on_model=on_model, progress=progress)
+                                          spec_dir=opts.config.parent, on_model=on_model, progress=progress,
+                                          repeats=opts.repeats, speed=opts.speed)
         else:
             from bench.api_runner import run_api_model
 
-            model_cells = run_api_model(name, spec, prep.plans, recorder, on_model=on_model, progress=progress)
+            model_cells = run_api_model(name, spec, prep.plans, recorder, on_model=on_model, progress=progress,
+                                        repeats=opts.repeats)
         write_cells(store, model_cells)
         cells.extend(model_cells)
 

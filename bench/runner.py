@@ -27,6 +27,7 @@ class Cell:
     status: str = "pending"  # ok | failed (crashed while running) | skipped (could not load) | no_key
     reason: str | None = None
     n: int = 0  # examples planned
+    repeats: int = 1  # times each example ran (timing statistics use them all, accuracy the first)
     recorded: int = 0  # records written
     errors: int = 0
     retries: int = 0  # failed attempts that were retried (API models)
@@ -34,7 +35,10 @@ class Cell:
     tokens_unknown: int = 0  # answers whose token count nobody reported (no usage, no tokenizer)
     wall_s: float | None = None  # first batch start to last batch end in the worker; load excluded
     output_tokens_per_s: float | None = None
+    output_tokens_per_s_sd: float | None = None  # spread of the per-repeat figures (sample sd, >= 2 repeats)
+    tokens_by_repeat: dict = field(default_factory=dict)  # repeat -> known output tokens
     load_s: float | None = None
+    cold_start_s: float | None = None  # the model's untimed warm-up batch (local models)
     batch_size: int | None = None
     concurrency: int | None = None  # requests in flight (API models)
     client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
@@ -89,7 +93,7 @@ class Recorder:
     def __init__(self, store: RunStore, plans: dict[str, Plan]):
         self.store, self.plans = store, plans
 
-    def record(self, cell: Cell, example_ids: list[str], completions: list[dict]) -> None:
+    def record(self, cell: Cell, example_ids: list[str], completions: list[dict], repeat: int = 0) -> None:
         p = self.plans[cell.task]
         rows = []
         for ex_id, comp in zip(example_ids, completions):
@@ -102,10 +106,11 @@ class Recorder:
             if comp["output_tokens"] is None and not comp.get("error"):
                 cell.tokens_unknown += 1
             cell.output_tokens += comp["output_tokens"] or 0
+            cell.tokens_by_repeat[repeat] = cell.tokens_by_repeat.get(repeat, 0) + (comp["output_tokens"] or 0)
             cell.retries += comp.get("retries") or 0
             rows.append({
                 "run_id": self.store.run_id, "model": cell.model, "task": cell.task, "example_id": ex_id,
-                "repeat": 0, "prompt_sha256": p.prompt_sha256[ex_id],
+                "repeat": repeat, "prompt_sha256": p.prompt_sha256[ex_id],
                 "output": comp["text"], "extracted": score.extracted, "target": target,
                 "score": score.value, "score_reason": score.reason, "score_details": score.details,
                 "truncated": comp["finish_reason"] == "length",
@@ -115,17 +120,31 @@ class Recorder:
         cell.recorded += len(rows)
 
 
+def throughput(cell: Cell, walls: list[float]) -> None:
+    """Cell tokens/s over all repeats, and its spread across repeats."""
+    import statistics
+
+    cell.wall_s = sum(walls)
+    if cell.tokens_unknown or not cell.output_tokens or cell.wall_s <= 0:
+        return
+    cell.output_tokens_per_s = cell.output_tokens / cell.wall_s
+    per = [cell.tokens_by_repeat.get(r, 0) / w for r, w in enumerate(walls) if w > 0]
+    cell.output_tokens_per_s_sd = statistics.stdev(per) if len(per) > 1 else None
+
+
 def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], recorder: Recorder,
-                    *, device: str | None, spec_dir: Path, on_model: callable, progress) -> list[Cell]:
+                    *, device: str | None, spec_dir: Path, on_model: callable, progress, repeats: int = 1,
+                    speed: bool = False) -> list[Cell]:
     """Run every planned task on one local model in its own process; return the cells."""
-    cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size) for t, p in plans.items()}
+    cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats)
+             for t, p in plans.items()}
     loadable, why = availability(spec, spec_dir)
     if not loadable:
         for c in cells.values():
             c.status, c.reason = "skipped", f"model cannot be loaded: {why}"
         on_model(name, {"status": "skipped", "reason": why})
         return list(cells.values())
-    jobs = [Job(t, batches(p.requests, spec.batch_size)) for t, p in plans.items()]
+    jobs = [Job(t, batches(p.requests, spec.batch_size), repeats, speed) for t, p in plans.items()]
     ctx = mp.get_context("spawn")  # a clean interpreter: no torch state inherited from the parent
     q = ctx.Queue()
     proc = ctx.Process(target=_worker_entry, args=(spec, device, spec_dir, jobs, q), daemon=True)
@@ -151,19 +170,21 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                 on_model(name, {"status": "loaded", **info})
                 for c in cells.values():
                     c.load_s, c.device, c.dtype = info["load_s"], info["device"], info["dtype"]
+                    c.cold_start_s = info["cold_start_s"]
             elif kind == "batch":
-                _, task, ids, comps = msg
+                _, task, repeat, ids, comps = msg
                 cell = cells[task]
                 if task not in bars:
-                    bars[task] = progress(total=cell.n, desc=f"{name} x {task}")
-                recorder.record(cell, ids, comps)
+                    bars[task] = progress(total=cell.n * cell.repeats, desc=f"{name} x {task}")
+                recorder.record(cell, ids, comps, repeat)
                 bars[task].update(len(ids))
             elif kind == "cell":
                 _, task, figures = msg
                 c = cells[task]
-                c.status, c.wall_s = "ok", figures.pop("wall_s")
+                c.status = "ok"
+                throughput(c, figures.pop("wall_s_per_repeat"))
+                figures.pop("wall_s")
                 c.memory = figures
-                c.output_tokens_per_s = c.output_tokens / c.wall_s if c.wall_s > 0 else None
                 if task in bars:
                     bars.pop(task).close()
             elif kind == "cell_failed":

@@ -237,12 +237,15 @@ class ApiBackend:
         if n_in is None or n_out is None:
             n_in, n_out, source = self._count(request, att.text, n_in, n_out)
         last = att.last_token_at if att.last_token_at is not None else att.done_at
+        tpot = None
+        if att.first_token_at is not None and n_out and n_out > 1:
+            tpot = (last - att.first_token_at) / (n_out - 1)
         return Completion(
             text=cut_at_stop(att.text, request.stop), input_tokens=n_in, output_tokens=n_out,
             cached_input_tokens=att.cached_input_tokens, reasoning_tokens=att.reasoning_tokens,
             ttft_s=None if att.first_token_at is None else att.first_token_at - sent,
             ttft_answer_s=None if att.first_answer_at is None else att.first_answer_at - sent,
-            latency_s=last - sent, queue_s=queue_s, finish_reason=att.finish_reason, token_source=source,
+            latency_s=last - sent, tpot_s=tpot, queue_s=queue_s, finish_reason=att.finish_reason, token_source=source,
             retries=retries, retry_wait_s=waited)
 
     def _count(self, request: Request, text: str, n_in: int | None, n_out: int | None):

@@ -27,6 +27,7 @@ class Completion:
     ttft_s: float | None = None  # request sent to first non-empty token (reasoning or answer); None when not measured
     ttft_answer_s: float | None = None  # request sent to first non-empty answer token
     latency_s: float | None = None  # request sent to last token (the final, successful attempt)
+    tpot_s: float | None = None  # time per output token after the first (decode); docs/metrics.md
     queue_s: float | None = None  # waiting for a concurrency slot before the first attempt (APIs)
     finish_reason: Literal["stop", "length", "error"] = "stop"
     token_source: Literal["server", "tokenizer", "none"] = "tokenizer"  # who counted the tokens
@@ -49,6 +50,8 @@ class LoadInfo:
     chat_template: str  # "tokenizer", "none" or "file:<path>"
     chat_template_sha256: str | None
     memory: dict[str, int | None] = field(default_factory=dict)  # bytes after load, by meter name
+    weights_bytes: int | None = None  # parameters and buffers of the loaded model, in bytes
+    cold_start_s: float | None = None  # wall time of the untimed warm-up batch (first-use costs included)
 
 
 class Backend(Protocol):

@@ -99,7 +99,9 @@ class TransformersBackend:
         return LoadInfo(load_s=load_s, resolved_revision=revision,
                         parameters=sum(p.numel() for p in self.model.parameters()),
                         dtype=str(dtype).removeprefix("torch."), device=str(self.model.device),
-                        chat_template=self.template, chat_template_sha256=template_sha, memory=memory)
+                        chat_template=self.template, chat_template_sha256=template_sha, memory=memory,
+                        weights_bytes=sum(t.numel() * t.element_size()
+                                          for t in [*self.model.parameters(), *self.model.buffers()]))
 
     def _choose_template(self) -> str | None:
         policy, tok = self.spec.chat_template, self.tokenizer
@@ -130,8 +132,10 @@ class TransformersBackend:
     async def generate(self, requests: list[Request]) -> list[Completion]:
         return self.generate_batch(requests)
 
-    def generate_batch(self, requests: list[Request]) -> list[Completion]:
-        """One batch, generated together; every request must share max_new_tokens and stop."""
+    def generate_batch(self, requests: list[Request], speed: bool = False) -> list[Completion]:
+        """One batch, generated together; every request must share max_new_tokens and stop.
+        speed: every row runs to max_new_tokens (EOS suppressed, stop strings only cut the text),
+        so that tokens/s is measured at a known length."""
         import torch
 
         max_new, stop = requests[0].max_new_tokens, requests[0].stop
@@ -139,16 +143,20 @@ class TransformersBackend:
             raise ValueError("a batch must share max_new_tokens and stop strings")
         enc = self.encode(requests)
         width = enc["input_ids"].shape[1]
-        recorder = _FinishRecorder(width, self.eos_ids, self._stop_criteria(stop), len(requests))
+        eos = self.eos_ids[:0] if speed else self.eos_ids
+        recorder = _FinishRecorder(width, eos, None if speed else self._stop_criteria(stop), len(requests))
         first = _FirstStep(self.device)
+        options = greedy_kwargs(self.tokenizer, max_new) | ({"min_new_tokens": max_new} if speed else {})
         measure.sync(self.device)
         t0 = measure.now()
         with torch.inference_mode():
-            out = self.model.generate(**enc, **greedy_kwargs(self.tokenizer, max_new),
-                                      logits_processor=[first], stopping_criteria=[recorder])
+            out = self.model.generate(**enc, **options, logits_processor=[first], stopping_criteria=[recorder])
         measure.sync(self.device)
         latency = measure.now() - t0
         ttft = (first.t - t0) if first.t is not None else None
+        steps = out.shape[1] - width  # decode steps the batch ran: one token per unfinished row each
+        # the time of one decode step; a row's own tokens came one per step, however many it had
+        tpot = (latency - ttft) / (steps - 1) if ttft is not None and steps > 1 else None
 
         completions = []
         input_tokens = enc["attention_mask"].sum(dim=1).tolist()
@@ -160,7 +168,8 @@ class TransformersBackend:
             text = self.tokenizer.decode(generated[:n_out], skip_special_tokens=True)
             completions.append(Completion(
                 text=cut_at_stop(text, stop), input_tokens=int(n_in), output_tokens=int(n_out),
-                ttft_s=ttft, ttft_answer_s=ttft, latency_s=latency, finish_reason="stop" if ended is not None else "length",
+                ttft_s=ttft, ttft_answer_s=ttft, latency_s=latency, tpot_s=tpot,
+                finish_reason="stop" if ended is not None else "length",
                 token_source="tokenizer", batch_size=len(requests)))
         return completions
 

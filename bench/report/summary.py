@@ -13,8 +13,9 @@ from bench import stats
 
 COLUMNS = [
     "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "truncated", "errors", "retries",
-    "latency_mean_s", "latency_p50_s", "latency_p95_s", "ttft_p50_s", "output_tokens", "output_tokens_per_s",
-    "batch_size", "load_s", "peak_rss_bytes", "torch_allocated_peak_bytes", "client_lag_p99_s", "device", "dtype", "reason",
+    "latency_mean_s", "latency_p50_s", "latency_p95_s", "ttft_p50_s", "ttft_p95_s", "tpot_p50_s",
+    "timed_requests", "repeats", "output_tokens", "output_tokens_per_s", "output_tokens_per_s_sd",
+    "batch_size", "load_s", "cold_start_s", "peak_rss_bytes", "torch_allocated_peak_bytes", "client_lag_p99_s", "device", "dtype", "reason",
 ]
 
 
@@ -22,15 +23,16 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
     """One row per cell, in the order the cells ran; accuracy counts an errored example as 0."""
     by_cell: dict[tuple[str, str], list[dict]] = {}
     for r in records:
-        if r.get("repeat", 0) == 0:
-            by_cell.setdefault((r["model"], r["task"]), []).append(r)
+        by_cell.setdefault((r["model"], r["task"]), []).append(r)
     out = []
     for c in cells:
-        recs = by_cell.get((c["model"], c["task"]), [])
+        timed = by_cell.get((c["model"], c["task"]), [])  # every repeat: timing statistics
+        recs = [r for r in timed if r.get("repeat", 0) == 0]  # the first repeat: accuracy and counts
         scores = [float(r["score"]) for r in recs]
         lo, hi, method = stats.accuracy_interval(scores) if scores else (math.nan, math.nan, "")
-        latencies = [r["latency_s"] for r in recs if not r.get("error")]
-        ttfts = [r["ttft_s"] for r in recs if r.get("ttft_s") is not None]
+        latencies = [r["latency_s"] for r in timed if r.get("latency_s") is not None]
+        ttfts = [r["ttft_s"] for r in timed if r.get("ttft_s") is not None]
+        tpots = [r["tpot_s"] for r in timed if r.get("tpot_s") is not None]
         mem = c.get("memory") or {}
         out.append({
             "model": c["model"], "task": c["task"], "status": c["status"], "n": len(recs),
@@ -39,9 +41,12 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             "retries": sum(r.get("retries") or 0 for r in recs),
             "latency_mean_s": stats.mean(latencies), "latency_p50_s": stats.percentile(latencies, 50),
             "latency_p95_s": stats.percentile(latencies, 95), "ttft_p50_s": stats.percentile(ttfts, 50),
+            "ttft_p95_s": stats.percentile(ttfts, 95), "tpot_p50_s": stats.percentile(tpots, 50),
+            "timed_requests": len(latencies), "repeats": c.get("repeats", 1),
             "output_tokens": sum(r.get("output_tokens") or 0 for r in recs),
-            "output_tokens_per_s": c.get("output_tokens_per_s"), "batch_size": c.get("batch_size"),
-            "load_s": c.get("load_s"), "peak_rss_bytes": mem.get("peak_rss_bytes"),
+            "output_tokens_per_s": c.get("output_tokens_per_s"),
+            "output_tokens_per_s_sd": c.get("output_tokens_per_s_sd"), "batch_size": c.get("batch_size"),
+            "load_s": c.get("load_s"), "cold_start_s": c.get("cold_start_s"), "peak_rss_bytes": mem.get("peak_rss_bytes"),
             "torch_allocated_peak_bytes": mem.get("torch_allocated_peak_bytes"),
             "client_lag_p99_s": c.get("client_lag_p99_s"),
             "device": c.get("device"), "dtype": c.get("dtype"), "reason": c.get("reason") or "",
@@ -73,6 +78,8 @@ def _fmt(v, kind: str) -> str:
         return f"{v / 2**20:.0f}"
     if kind == "f1":
         return f"{v:.1f}"
+    if kind == "ms2":
+        return f"{1000 * v:.2f}"
     return str(v)
 
 
@@ -81,7 +88,8 @@ DISPLAY = [
     ("model", "model", ""), ("task", "task", ""), ("status", "status", ""), ("n", "n", ""),
     ("acc %", "accuracy", "pct"), ("95% CI", None, "ci"), ("trunc", "truncated", ""), ("err", "errors", ""), ("retry", "retries", ""),
     ("lat p50 ms", "latency_p50_s", "ms"), ("lat p95 ms", "latency_p95_s", "ms"),
-    ("ttft p50 ms", "ttft_p50_s", "ms"), ("out tok/s", "output_tokens_per_s", "f1"), ("load s", "load_s", "f1"),
+    ("ttft p50 ms", "ttft_p50_s", "ms"), ("tpot p50 ms", "tpot_p50_s", "ms2"),
+    ("out tok/s", None, "tps"), ("load s", "load_s", "f1"),
     ("peak RSS MiB", "peak_rss_bytes", "mib"), ("torch peak MiB", "torch_allocated_peak_bytes", "mib"),
 ]
 
@@ -91,6 +99,9 @@ def _cells(row: dict) -> list[str]:
     for _, key, kind in DISPLAY:
         if kind == "ci":
             out.append("-" if _missing(row["ci_low"]) else f"{100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f}")
+        elif kind == "tps":  # tokens/s, and its spread across repeats when there are several
+            tps, sd = row["output_tokens_per_s"], row["output_tokens_per_s_sd"]
+            out.append(_fmt(tps, "f1") + ("" if _missing(sd) else f" ±{sd:.1f}"))
         else:
             out.append(_fmt(row[key], kind))
     return out
@@ -106,9 +117,10 @@ def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
         lines += ["", "Cells that did not finish:", ""] + [f"- {p}" for p in problems]
     if warnings(summary):
         lines += ["", "Warnings:", ""] + [f"- {w}" for w in warnings(summary)]
-    lines += ["", "Definitions: docs/metrics.md (latency = request start to last token, per request; "
-              "out tok/s = cell output tokens / cell generation wall time, load excluded; "
-              "accuracy = mean score, errors count as 0; 95% CI Wilson for 0/1 scores, bootstrap otherwise)."]
+    lines += ["", "Definitions: docs/metrics.md (latency = request start to last token, per request, over all "
+              "repeats; tpot = time per output token after the first; out tok/s = cell output tokens / cell "
+              "generation wall time, load and warm-up excluded, ± the sd across repeats; accuracy = mean score "
+              "of the first repeat, errors count as 0; 95% CI Wilson for 0/1 scores, bootstrap otherwise)."]
     return "\n".join(lines) + "\n"
 
 
