@@ -35,10 +35,31 @@ def sync(device: str) -> None:
         torch.mps.synchronize()
 
 
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def peak_rss_bytes() -> int:
-    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB, macOS in bytes)."""
+    """Peak resident set size of this process so far. On Linux VmHWM, which belongs to this
+    process's address space: getrusage's ru_maxrss survives exec, so a spawned worker would
+    report its parent's peak if the parent's was higher."""
+    hwm = _status_kib("VmHWM")
+    if hwm is not None:
+        return hwm * 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
+
+
+def rss_bytes() -> int | None:
+    """Resident set size now (Linux only; None elsewhere)."""
+    rss = _status_kib("VmRSS")
+    return None if rss is None else rss * 1024
 
 
 def torch_memory(device: str) -> dict[str, int | None]:

@@ -216,3 +216,21 @@ def test_hub_id_loads_from_the_hub_cache_and_records_its_commit(tiny_models, tmp
     (folder,) = (tmp_path / "res").iterdir()
     m = json.loads((folder / "manifest.json").read_text())
     assert m["models"]["acme"]["resolved_revision"] == commit
+
+
+def test_repeats_time_every_repeat_and_score_the_first(tiny_models, tmp_path):
+    config = write_models_toml(tmp_path / "models.toml", {"tiny-plain": tiny_models["tiny-plain"]}, batch_size=2)
+    proc = cli("--config", str(config), "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--limit", "3",
+               "--repeats", "3", "--speed", "--out", str(tmp_path / "res"))
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = (tmp_path / "res").iterdir()
+    records = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
+    assert sorted((r["example_id"], r["repeat"]) for r in records) == sorted(
+        (e, k) for e in {r["example_id"] for r in records} for k in range(3))
+    assert all(r["output_tokens"] == 8 for r in records)  # --speed: max_new_tokens of ticket_routing
+    (row,) = list(csv.DictReader((folder / "summary.csv").open()))
+    assert row["n"] == "3" and row["timed_requests"] == "9" and row["repeats"] == "3"
+    assert float(row["output_tokens_per_s_sd"]) >= 0 and float(row["cold_start_s"]) > 0
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["options"]["repeats"] == 3 and m["options"]["speed"] is True
+    assert m["models"]["tiny-plain"]["cold_start_s"] > 0 and m["models"]["tiny-plain"]["weights_bytes"] > 0

@@ -95,7 +95,7 @@ class TransformersBackend:
             eos.append(tok.eos_token_id)
         self.eos_ids = torch.tensor(eos, dtype=torch.long, device=self.model.device)
         revision = resolved_revision(self.location, self.spec.revision)
-        memory = measure.torch_memory(self.device) | {"rss_after_load_bytes": measure.peak_rss_bytes()}
+        memory = measure.torch_memory(self.device) | {"rss_after_load_bytes": measure.rss_bytes()}
         return LoadInfo(load_s=load_s, resolved_revision=revision,
                         parameters=sum(p.numel() for p in self.model.parameters()),
                         dtype=str(dtype).removeprefix("torch."), device=str(self.model.device),

@@ -141,3 +141,22 @@ def test_load_info(tiny_models):
     assert info.dtype == "float32" and info.device == "cpu"
     assert info.load_s > 0 and info.memory["rss_after_load_bytes"] > 0
 
+
+
+def test_speed_mode_runs_every_row_to_the_limit(tiny_models):
+    b = backend(tiny_models["tiny-chat"])  # this model ends most rows early by EOS
+    normal = b.generate_batch(requests(4, 12))
+    assert any(c.output_tokens < 12 for c in normal)
+    fixed = b.generate_batch(requests(4, 12), speed=True)
+    assert [c.output_tokens for c in fixed] == [12] * 4
+    assert all(c.finish_reason == "length" for c in fixed)
+
+
+def test_decode_time_per_step_adds_up_to_latency(tiny_models):
+    b = backend(tiny_models["tiny-plain"])
+    batch = requests(3, 10)
+    enc = b.encode(batch)
+    got = b.generate_batch(batch, speed=True)  # every row runs 10 steps
+    c = got[0]
+    assert c.tpot_s > 0 and c.ttft_s + 9 * c.tpot_s == pytest.approx(c.latency_s)
+    assert enc["input_ids"].shape[0] == 3
