@@ -11,15 +11,9 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from bench.meters import cuda_indices
+
 now = time.perf_counter  # the one clock for every duration we report
-
-
-def _cuda_indices(device: str) -> list[int]:
-    """The GPUs a device string covers: 'cuda:1' is one, plain 'cuda' (device_map may spread a
-    model over several) is every visible GPU."""
-    import torch
-
-    return [int(device.split(":")[1])] if ":" in device else list(range(torch.cuda.device_count()))
 
 
 def sync(device: str) -> None:
@@ -27,7 +21,7 @@ def sync(device: str) -> None:
     if device.startswith("cuda"):
         import torch
 
-        for i in _cuda_indices(device):
+        for i in cuda_indices(device):
             torch.cuda.synchronize(i)
     elif device == "mps":
         import torch
@@ -70,7 +64,7 @@ def torch_memory(device: str) -> dict[str, int | None]:
                 "torch_reserved_peak_bytes": None}
     import torch
 
-    gpus = _cuda_indices(device)
+    gpus = cuda_indices(device)
     return {"torch_allocated_bytes": sum(torch.cuda.memory_allocated(i) for i in gpus),
             "torch_allocated_peak_bytes": sum(torch.cuda.max_memory_allocated(i) for i in gpus),
             "torch_reserved_peak_bytes": sum(torch.cuda.max_memory_reserved(i) for i in gpus)}
@@ -80,7 +74,7 @@ def reset_peaks(device: str) -> None:
     if device.startswith("cuda"):
         import torch
 
-        for i in _cuda_indices(device):
+        for i in cuda_indices(device):
             torch.cuda.reset_peak_memory_stats(i)
 
 

@@ -44,7 +44,11 @@ class Cell:
     client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
     device: str | None = None
     dtype: str | None = None
-    memory: dict = field(default_factory=dict)  # bytes, by meter name
+    memory: dict = field(default_factory=dict)  # bytes, by meter name (docs/metrics.md)
+    energy_j: float | None = None  # energy counter delta over the cell's generation; None: unavailable
+    energy_source: str | None = None  # which counter, or why there is none
+    joules_per_output_token: float | None = None
+    gpu_other_pids: list | None = None  # other processes on the GPU when the cell started (None: no NVML)
 
     def row(self) -> dict:
         return dict(self.__dict__)
@@ -182,9 +186,11 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                 _, task, figures = msg
                 c = cells[task]
                 c.status = "ok"
-                throughput(c, figures.pop("wall_s_per_repeat"))
-                figures.pop("wall_s")
-                c.memory = figures
+                throughput(c, figures["wall_s_per_repeat"])
+                c.memory, c.energy_j, c.energy_source = figures["memory"], figures["energy_j"], figures["energy_source"]
+                c.gpu_other_pids = figures["gpu_other_pids"]
+                if c.energy_j is not None and c.output_tokens:
+                    c.joules_per_output_token = c.energy_j / c.output_tokens
                 if task in bars:
                     bars.pop(task).close()
             elif kind == "cell_failed":

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench import measure
+from bench.meters import EnergyMeter, GpuMemorySampler
 from bench.backends.base import Request
 from bench.config import TransformersModel
 
@@ -56,6 +57,9 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
     for job in jobs:
         try:
             measure.reset_peaks(backend.device)
+            energy, gpu_memory = EnergyMeter(backend.device), GpuMemorySampler(backend.device)
+            others = gpu_memory.start()
+            energy.start()
             walls = []
             for repeat in range(job.repeats):
                 t0 = measure.now()
@@ -64,9 +68,13 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
                     queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
                                [c.to_dict() for c in completions]))
                 walls.append(measure.now() - t0)
+            joules = energy.stop()
             queue.put(("cell", job.task, {"wall_s": sum(walls), "wall_s_per_repeat": walls,
-                                          "peak_rss_bytes": measure.peak_rss_bytes(),
-                                          **measure.torch_memory(backend.device)}))
+                                          "energy_j": joules, "energy_source": energy.source or energy.why,
+                                          "gpu_other_pids": others,
+                                          "memory": {"peak_rss_bytes": measure.peak_rss_bytes(),
+                                                     "nvml_used_peak_bytes": gpu_memory.stop(),
+                                                     **measure.torch_memory(backend.device)}}))
         except Exception as e:
             queue.put(("cell_failed", job.task, one_line(e), traceback.format_exc(limit=3)))
     backend.close()

@@ -52,6 +52,7 @@ class LoadInfo:
     memory: dict[str, int | None] = field(default_factory=dict)  # bytes after load, by meter name
     weights_bytes: int | None = None  # parameters and buffers of the loaded model, in bytes
     cold_start_s: float | None = None  # wall time of the untimed warm-up batch (first-use costs included)
+    runtime: dict = field(default_factory=dict)  # the worker's torch threads, CUDA version, GPUs
 
 
 class Backend(Protocol):

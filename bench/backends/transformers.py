@@ -101,7 +101,9 @@ class TransformersBackend:
                         dtype=str(dtype).removeprefix("torch."), device=str(self.model.device),
                         chat_template=self.template, chat_template_sha256=template_sha, memory=memory,
                         weights_bytes=sum(t.numel() * t.element_size()
-                                          for t in [*self.model.parameters(), *self.model.buffers()]))
+                                          for t in [*self.model.parameters(), *self.model.buffers()]),
+                        runtime={"torch_threads": torch.get_num_threads(), "cuda": torch.version.cuda,
+                                 "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]})
 
     def _choose_template(self) -> str | None:
         policy, tok = self.spec.chat_template, self.tokenizer

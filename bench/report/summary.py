@@ -15,7 +15,8 @@ COLUMNS = [
     "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "truncated", "errors", "retries",
     "latency_mean_s", "latency_p50_s", "latency_p95_s", "ttft_p50_s", "ttft_p95_s", "tpot_p50_s",
     "timed_requests", "repeats", "output_tokens", "output_tokens_per_s", "output_tokens_per_s_sd",
-    "batch_size", "load_s", "cold_start_s", "peak_rss_bytes", "torch_allocated_peak_bytes", "client_lag_p99_s", "device", "dtype", "reason",
+    "batch_size", "load_s", "cold_start_s", "peak_rss_bytes", "torch_allocated_peak_bytes",
+    "torch_reserved_peak_bytes", "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source", "client_lag_p99_s", "device", "dtype", "reason",
 ]
 
 
@@ -48,6 +49,10 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             "output_tokens_per_s_sd": c.get("output_tokens_per_s_sd"), "batch_size": c.get("batch_size"),
             "load_s": c.get("load_s"), "cold_start_s": c.get("cold_start_s"), "peak_rss_bytes": mem.get("peak_rss_bytes"),
             "torch_allocated_peak_bytes": mem.get("torch_allocated_peak_bytes"),
+            "torch_reserved_peak_bytes": mem.get("torch_reserved_peak_bytes"),
+            "nvml_used_peak_bytes": mem.get("nvml_used_peak_bytes"), "energy_j": c.get("energy_j"),
+            "joules_per_output_token": c.get("joules_per_output_token"), "energy_source": c.get("energy_source"),
+            "gpu_other_pids": c.get("gpu_other_pids"),
             "client_lag_p99_s": c.get("client_lag_p99_s"),
             "device": c.get("device"), "dtype": c.get("dtype"), "reason": c.get("reason") or "",
         })
@@ -78,6 +83,8 @@ def _fmt(v, kind: str) -> str:
         return f"{v / 2**20:.0f}"
     if kind == "f1":
         return f"{v:.1f}"
+    if kind == "f3":
+        return f"{v:.3f}"
     if kind == "ms2":
         return f"{1000 * v:.2f}"
     return str(v)
@@ -86,11 +93,13 @@ def _fmt(v, kind: str) -> str:
 # (header, key, format) of the printed and Markdown tables
 DISPLAY = [
     ("model", "model", ""), ("task", "task", ""), ("status", "status", ""), ("n", "n", ""),
-    ("acc %", "accuracy", "pct"), ("95% CI", None, "ci"), ("trunc", "truncated", ""), ("err", "errors", ""), ("retry", "retries", ""),
+    ("acc %", "accuracy", "pct"), ("95% CI", None, "ci"), ("trunc", "truncated", ""), ("err", "errors", ""),
+    ("retry", "retries", ""),
     ("lat p50 ms", "latency_p50_s", "ms"), ("lat p95 ms", "latency_p95_s", "ms"),
     ("ttft p50 ms", "ttft_p50_s", "ms"), ("tpot p50 ms", "tpot_p50_s", "ms2"),
     ("out tok/s", None, "tps"), ("load s", "load_s", "f1"),
     ("peak RSS MiB", "peak_rss_bytes", "mib"), ("torch peak MiB", "torch_allocated_peak_bytes", "mib"),
+    ("J/tok", "joules_per_output_token", "f3"),
 ]
 
 
@@ -129,10 +138,14 @@ CLIENT_LAG_WARN_S = 0.010
 
 def warnings(summary: list[dict]) -> list[str]:
     """Figures that a reader must not take at face value."""
-    return [f"{r['model']} x {r['task']}: the API client was the bottleneck (event-loop lag p99 "
-            f"{1000 * r['client_lag_p99_s']:.0f} ms): its ttft and latency include client delay; "
-            f"lower the model's concurrency" for r in summary
-            if (r.get("client_lag_p99_s") or 0) > CLIENT_LAG_WARN_S]
+    out = [f"{r['model']} x {r['task']}: the API client was the bottleneck (event-loop lag p99 "
+           f"{1000 * r['client_lag_p99_s']:.0f} ms): its ttft and latency include client delay; "
+           f"lower the model's concurrency" for r in summary
+           if (r.get("client_lag_p99_s") or 0) > CLIENT_LAG_WARN_S]
+    out += [f"{r['model']} x {r['task']}: other processes were using the GPU when the cell started "
+            f"(pids {', '.join(map(str, r['gpu_other_pids']))}): its timings and memory may be disturbed"
+            for r in summary if r.get("gpu_other_pids")]
+    return out
 
 
 def unfinished(summary: list[dict]) -> list[str]:
