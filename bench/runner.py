@@ -39,6 +39,7 @@ class Cell:
     tokens_by_repeat: dict = field(default_factory=dict)  # repeat -> known output tokens
     load_s: float | None = None
     cold_start_s: float | None = None  # the model's untimed warm-up batch (local models)
+    weights_bytes: int | None = None  # the loaded model's parameters and buffers
     batch_size: int | None = None
     concurrency: int | None = None  # requests in flight (API models)
     client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
@@ -174,7 +175,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                 on_model(name, {"status": "loaded", **info})
                 for c in cells.values():
                     c.load_s, c.device, c.dtype = info["load_s"], info["device"], info["dtype"]
-                    c.cold_start_s = info["cold_start_s"]
+                    c.cold_start_s, c.weights_bytes = info["cold_start_s"], info["weights_bytes"]
             elif kind == "batch":
                 _, task, repeat, ids, comps = msg
                 cell = cells[task]
