@@ -13,7 +13,8 @@ from bench import stats
 
 COLUMNS = [
     "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "truncated", "errors", "retries",
-    "latency_mean_s", "latency_p50_s", "latency_p95_s", "ttft_p50_s", "ttft_p95_s", "tpot_p50_s",
+    "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p95_s", "latency_p99_s",
+    "ttft_p50_s", "ttft_p90_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s",
     "timed_requests", "repeats", "output_tokens", "output_tokens_per_s", "output_tokens_per_s_sd",
     "batch_size", "load_s", "cold_start_s", "weights_bytes", "peak_rss_bytes", "torch_allocated_peak_bytes",
     "torch_reserved_peak_bytes", "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source", "client_lag_p99_s", "device", "dtype", "reason",
@@ -40,9 +41,10 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             "accuracy": stats.mean(scores), "ci_low": lo, "ci_high": hi, "ci_method": method,
             "truncated": sum(1 for r in recs if r.get("truncated")), "errors": sum(1 for r in recs if r.get("error")),
             "retries": sum(r.get("retries") or 0 for r in recs),
-            "latency_mean_s": stats.mean(latencies), "latency_p50_s": stats.percentile(latencies, 50),
-            "latency_p95_s": stats.percentile(latencies, 95), "ttft_p50_s": stats.percentile(ttfts, 50),
-            "ttft_p95_s": stats.percentile(ttfts, 95), "tpot_p50_s": stats.percentile(tpots, 50),
+            "latency_mean_s": stats.mean(latencies),
+            **{f"latency_p{q}_s": stats.percentile(latencies, q) for q in (50, 90, 95, 99)},
+            **{f"ttft_p{q}_s": stats.percentile(ttfts, q) for q in (50, 90, 95, 99)},
+            "tpot_p50_s": stats.percentile(tpots, 50),
             "timed_requests": len(latencies), "repeats": c.get("repeats", 1),
             "output_tokens": sum(r.get("output_tokens") or 0 for r in recs),
             "output_tokens_per_s": c.get("output_tokens_per_s"),
