@@ -61,19 +61,21 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
             others = gpu_memory.start()
             energy.start()
             walls = []
-            for repeat in range(job.repeats):
-                t0 = measure.now()
-                for batch in job.batches:
-                    completions = backend.generate_batch(batch, speed=job.speed)
-                    queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
-                               [c.to_dict() for c in completions]))
-                walls.append(measure.now() - t0)
-            joules = energy.stop()
+            try:
+                for repeat in range(job.repeats):
+                    t0 = measure.now()
+                    for batch in job.batches:
+                        completions = backend.generate_batch(batch, speed=job.speed)
+                        queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
+                                   [c.to_dict() for c in completions]))
+                    walls.append(measure.now() - t0)
+            finally:  # the meters' threads stop whatever happened
+                joules, nvml_peak = energy.stop(), gpu_memory.stop()
             queue.put(("cell", job.task, {"wall_s": sum(walls), "wall_s_per_repeat": walls,
                                           "energy_j": joules, "energy_source": energy.source or energy.why,
                                           "gpu_other_pids": others,
                                           "memory": {"peak_rss_bytes": measure.peak_rss_bytes(),
-                                                     "nvml_used_peak_bytes": gpu_memory.stop(),
+                                                     "nvml_used_peak_bytes": nvml_peak,
                                                      **measure.torch_memory(backend.device)}}))
         except Exception as e:
             queue.put(("cell_failed", job.task, one_line(e), traceback.format_exc(limit=3)))

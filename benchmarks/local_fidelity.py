@@ -1,5 +1,6 @@
-"""Local throughput against ground truth: the output tokens/s that a cell reports (the worker's own
-code, run in this process) against a bare `model.generate` loop timed here on the same batches.
+"""Local throughput against ground truth: the output tokens/s that a cell reports (a real worker
+process and the parent's recording) against a bare `model.generate` loop timed here on the same
+batches, with the same torch thread count.
 
 Subject: a random-weight model with SmolLM2-135M's architecture on CPU, in speed mode (every row
 generates exactly max_new_tokens, so both sides produce the same number of tokens). Rounds
@@ -11,38 +12,47 @@ alternate ours and bare; the median of each is compared. Goal: ratio within 3% o
 from __future__ import annotations
 
 import argparse
-import queue
 import statistics
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import demo, measure, tasks, tinymodel, worker  # noqa: E402
+from bench import demo, measure, tasks, tinymodel  # noqa: E402
 from bench.backends.transformers import TransformersBackend, greedy_kwargs  # noqa: E402
 from bench.config import TransformersModel, load_task  # noqa: E402
 from bench.runner import batches as make_batches  # noqa: E402
-from bench.runner import plan  # noqa: E402
+from bench.runner import Plan, Recorder, plan, run_local_model  # noqa: E402
+from bench.store import RunStore  # noqa: E402
 
 
-def requests(n: int, max_new: int):
+def cell_plan(n: int, max_new: int) -> Plan:
     data = tasks.load(load_task(ROOT / "tasks" / "ticket_routing.toml"), limit=n)
-    reqs = plan(data).requests
-    return [type(r)(r.example_id, r.messages, max_new, r.stop) for r in reqs]
+    p = plan(data)
+    return replace(p, requests=[replace(r, max_new_tokens=max_new) for r in p.requests])
 
 
-def ours(spec: TransformersModel, batches) -> float:
-    """Tokens/s as the run reports it: the worker's cell wall time and its token counts."""
-    q = queue.Queue()
-    worker.main(spec, "cpu", ROOT, [worker.Job("bench", batches, 1, True)], q)
-    msgs = []
-    while not q.empty():
-        msgs.append(q.get())
-    tokens = sum(c["output_tokens"] for m in msgs if m[0] == "batch" for c in m[4])
-    (cell,) = [m[2] for m in msgs if m[0] == "cell"]
-    return tokens / cell["wall_s"]
+class Quiet:
+    """A progress bar that shows nothing."""
+
+    def update(self, n: int) -> None: ...
+    def close(self) -> None: ...
+    def set_postfix(self, *a, **k) -> None: ...
+
+
+def ours(spec: TransformersModel, p: Plan) -> float:
+    """Tokens/s exactly as a run reports it: the cell's figure after the worker process ran it and
+    the parent recorded it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = RunStore.create(Path(tmp))
+        (cell,) = run_local_model("subject", spec, {"bench": p}, Recorder(store, {"bench": p}), device="cpu",
+                                  spec_dir=ROOT, on_model=lambda *a: None, progress=lambda **k: Quiet(),
+                                  speed=True)
+    assert cell.status == "ok", cell.reason
+    return cell.output_tokens_per_s
 
 
 def bare(b: TransformersBackend, batches) -> float:
@@ -65,12 +75,13 @@ def bare(b: TransformersBackend, batches) -> float:
 
 def compare(model_dir: Path, n_batches: int, batch_size: int, max_new: int, rounds: int) -> tuple[float, float]:
     spec = TransformersModel(backend="transformers", model=str(model_dir), device="cpu", batch_size=batch_size)
-    batches = make_batches(requests(n_batches * batch_size, max_new), batch_size)
+    p = cell_plan(n_batches * batch_size, max_new)
+    batches = make_batches(p.requests, batch_size)  # the batches the worker makes
     b = TransformersBackend(spec, device="cpu")
     b.load()
     mine, theirs = [], []
     for _ in range(rounds):
-        mine.append(ours(spec, batches))
+        mine.append(ours(spec, p))
         theirs.append(bare(b, batches))
     return statistics.median(mine), statistics.median(theirs)
 

@@ -230,7 +230,8 @@ def test_repeats_time_every_repeat_and_score_the_first(tiny_models, tmp_path):
     assert all(r["output_tokens"] == 8 for r in records)  # --speed: max_new_tokens of ticket_routing
     (row,) = list(csv.DictReader((folder / "summary.csv").open()))
     assert row["n"] == "3" and row["timed_requests"] == "9" and row["repeats"] == "3"
-    assert float(row["output_tokens_per_s_sd"]) >= 0 and float(row["cold_start_s"]) > 0
+    assert row["output_tokens_per_s_sd"] != "" and float(row["cold_start_s"]) > 0  # 3 repeats: a spread
+    assert int(row["output_tokens"]) == 9 * 8  # all repeats, the population of tokens/s
     m = json.loads((folder / "manifest.json").read_text())
     assert m["options"]["repeats"] == 3 and m["options"]["speed"] is True
     assert m["models"]["tiny-plain"]["cold_start_s"] > 0 and m["models"]["tiny-plain"]["weights_bytes"] > 0

@@ -89,11 +89,15 @@ def test_torch_peaks_are_torchs_own_counters():
         pytest.skip("CUDA only: torch keeps no allocator peaks on CPU (reported as null there)")
     from bench import measure
 
-    measure.reset_peaks("cuda:0")
+    big = torch.empty(256 * 2**20, dtype=torch.uint8, device="cuda:0")
+    del big
+    measure.reset_peaks("cuda:0")  # the 256 MiB peak before the reset must not count
+    base = torch.cuda.memory_allocated(0)
     x = torch.empty(64 * 2**20, dtype=torch.uint8, device="cuda:0")
     got = measure.torch_memory("cuda:0")
     assert got["torch_allocated_peak_bytes"] == torch.cuda.max_memory_allocated(0)
     assert got["torch_reserved_peak_bytes"] == torch.cuda.max_memory_reserved(0)
+    assert 64 * 2**20 <= got["torch_allocated_peak_bytes"] - base < 128 * 2**20
     del x
 
 

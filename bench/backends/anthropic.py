@@ -63,6 +63,7 @@ class AnthropicBackend(ApiBackend):
                 delta = event.delta
                 piece = getattr(delta, "text", None) if delta.type == "text_delta" else getattr(delta, "thinking", None)
                 if piece:
+                    att.reasoning_streamed = att.reasoning_streamed or delta.type != "text_delta"
                     att.first_token_at = att.first_token_at or now
                     att.last_token_at = now
                     if delta.type == "text_delta":

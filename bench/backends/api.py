@@ -40,6 +40,7 @@ class Attempt:
     last_token_at: float | None = None
     done_at: float = 0.0  # the response (or the stream) ended
     api_model: str | None = None  # the model name the API reports back
+    reasoning_streamed: bool = False  # reasoning text arrived in the stream (else it was hidden)
 
 
 class AttemptError(Exception):
@@ -237,9 +238,12 @@ class ApiBackend:
         if n_in is None or n_out is None:
             n_in, n_out, source = self._count(request, att.text, n_in, n_out)
         last = att.last_token_at if att.last_token_at is not None else att.done_at
+        # tokens that arrived after the first streamed one: hidden reasoning (counted in usage but
+        # never streamed) was generated before it, so it is not part of the decode interval
+        streamed = (n_out or 0) - (0 if att.reasoning_streamed else att.reasoning_tokens)
         tpot = None
-        if att.first_token_at is not None and n_out and n_out > 1:
-            tpot = (last - att.first_token_at) / (n_out - 1)
+        if att.first_token_at is not None and streamed > 1:
+            tpot = (last - att.first_token_at) / (streamed - 1)
         return Completion(
             text=cut_at_stop(att.text, request.stop), input_tokens=n_in, output_tokens=n_out,
             cached_input_tokens=att.cached_input_tokens, reasoning_tokens=att.reasoning_tokens,

@@ -49,6 +49,8 @@ class OpenAIBackend(ApiBackend):
             for choice in chunk.choices:
                 delta = choice.delta
                 reasoning = getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)
+                if reasoning:
+                    att.reasoning_streamed = True
                 if reasoning or delta.content:
                     att.first_token_at = att.first_token_at or now
                     att.last_token_at = now

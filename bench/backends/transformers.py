@@ -36,6 +36,13 @@ def resolve_dtype(dtype: str, device: str):
     return torch.float32  # half precision on CPU is slow or unsupported for many kernels
 
 
+def placed_on(model, requested: str) -> str:
+    """Where the weights actually are: 'cuda:N', or 'cuda:0,1' when device_map spread them over
+    several GPUs (every meter and sync then covers exactly those), else the requested device."""
+    gpus = sorted({p.device.index for p in model.parameters() if p.device.type == "cuda"})
+    return "cuda:" + ",".join(map(str, gpus)) if gpus else requested
+
+
 def model_location(model: str, base: Path) -> str:
     """A local folder named relative to models.toml, or else the Hub id as written."""
     path = Path(model) if Path(model).is_absolute() else base / model
@@ -59,7 +66,8 @@ def resolved_revision(model: str, revision: str) -> str | None:
 class TransformersBackend:
     def __init__(self, spec: TransformersModel, device: str | None = None, spec_dir: Path | None = None):
         self.spec = spec
-        self.device_request = device or spec.device
+        # --device moves a model, unless its device_map places it (then the map decides)
+        self.device_request = spec.device if spec.device_map else (device or spec.device)
         self.spec_dir = spec_dir or Path.cwd()
         self.location = model_location(spec.model, self.spec_dir)
         self.model = self.tokenizer = None
@@ -81,6 +89,7 @@ class TransformersBackend:
         self.model = AutoModelForCausalLM.from_pretrained(
             self.location, dtype=dtype, device_map=self.spec.device_map or self.device, **kw)
         self.model.eval()
+        self.device = placed_on(self.model, self.device)
         measure.sync(self.device)
         load_s = measure.now() - t0
 

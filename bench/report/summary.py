@@ -46,7 +46,7 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             **{f"ttft_p{q}_s": stats.percentile(ttfts, q) for q in (50, 90, 95, 99)},
             "tpot_p50_s": stats.percentile(tpots, 50),
             "timed_requests": len(latencies), "repeats": c.get("repeats", 1),
-            "output_tokens": sum(r.get("output_tokens") or 0 for r in recs),
+            "output_tokens": sum(r.get("output_tokens") or 0 for r in timed),  # all repeats, as tokens/s
             "output_tokens_per_s": c.get("output_tokens_per_s"),
             "output_tokens_per_s_sd": c.get("output_tokens_per_s_sd"), "batch_size": c.get("batch_size"),
             "load_s": c.get("load_s"), "cold_start_s": c.get("cold_start_s"), "weights_bytes": c.get("weights_bytes"), "peak_rss_bytes": mem.get("peak_rss_bytes"),

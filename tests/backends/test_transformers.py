@@ -152,11 +152,18 @@ def test_speed_mode_runs_every_row_to_the_limit(tiny_models):
     assert all(c.finish_reason == "length" for c in fixed)
 
 
-def test_decode_time_per_step_adds_up_to_latency(tiny_models):
+def test_decode_time_per_step_matches_the_cost_of_extra_steps(tiny_models):
+    """Independent of how tpot is computed: 40 more decode steps cost about 40 x tpot."""
+    import statistics
+
     b = backend(tiny_models["tiny-plain"])
     batch = requests(3, 10)
-    enc = b.encode(batch)
-    got = b.generate_batch(batch, speed=True)  # every row runs 10 steps
-    c = got[0]
-    assert c.tpot_s > 0 and c.ttft_s + 9 * c.tpot_s == pytest.approx(c.latency_s)
-    assert enc["input_ids"].shape[0] == 3
+    b.generate_batch(batch, speed=True)  # warm
+    short, long, tpots = [], [], []
+    for _ in range(5):
+        short.append(b.generate_batch([type(r)(r.example_id, r.messages, 10) for r in batch], speed=True)[0])
+        got = b.generate_batch([type(r)(r.example_id, r.messages, 50) for r in batch], speed=True)[0]
+        long.append(got.latency_s)
+        tpots.append(got.tpot_s)
+    extra = (statistics.median(long) - statistics.median(c.latency_s for c in short)) / 40
+    assert statistics.median(tpots) == pytest.approx(extra, rel=0.35)
