@@ -6,7 +6,7 @@ Subject: a random-weight model with SmolLM2-135M's architecture on CPU, in speed
 generates exactly max_new_tokens, so both sides produce the same number of tokens). Rounds
 alternate ours and bare; the median of each is compared. Goal: ratio within 3% of 1.
 
-    python benchmarks/local_fidelity.py [--batches 4] [--batch-size 4] [--max-new 32] [--rounds 3]
+    python benchmarks/local_fidelity.py [--batches 4] [--batch-size 4] [--max-new 32] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def main() -> None:
     p.add_argument("--batches", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--max-new", type=int, default=32)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     a = p.parse_args()
     import torch
 
