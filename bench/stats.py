@@ -50,3 +50,48 @@ def percentile(values: list[float], q: float) -> float:
 
 def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
+
+
+def mcnemar_exact(a: list[float], b: list[float]) -> float:
+    """Two-sided exact McNemar p-value for two models' 0/1 scores on the same examples: a binomial
+    test (p = 1/2) on the discordant pairs. 1.0 when the models never disagree."""
+    if len(a) != len(b):
+        raise ValueError("paired scores must cover the same examples")
+    only_a = sum(1 for x, y in zip(a, b) if x == 1 and y == 0)
+    only_b = sum(1 for x, y in zip(a, b) if x == 0 and y == 1)
+    n = only_a + only_b
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def paired_bootstrap(a: list[float], b: list[float], confidence: float = 0.95, resamples: int = 2000,
+                     seed: int = 0) -> tuple[float, float, float, float]:
+    """Mean of a - b over paired examples, its percentile-bootstrap interval (examples resampled
+    with their pairs kept together), and a two-sided p-value (twice the share of resampled
+    differences on the other side of zero)."""
+    if len(a) != len(b) or not a:
+        raise ValueError("paired scores must cover the same, non-empty, examples")
+    diffs = [x - y for x, y in zip(a, b)]
+    n = len(diffs)
+    observed = sum(diffs) / n
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choices(diffs, k=n)) / n for _ in range(resamples))
+    lo = (1 - confidence) / 2
+    interval = (means[int(lo * (resamples - 1))], means[int((1 - lo) * (resamples - 1))])
+    if observed == 0:
+        return observed, *interval, 1.0
+    other_side = sum(1 for m in means if (m <= 0 if observed > 0 else m >= 0)) / resamples
+    return observed, *interval, min(1.0, 2 * other_side)
+
+
+def compare_paired(a: list[float], b: list[float], alpha: float = 0.05) -> dict:
+    """Whether model A's scores differ from model B's on the same examples: exact McNemar for 0/1
+    scores, paired bootstrap otherwise. Returns the method, the mean difference, p and the verdict."""
+    diff = (sum(a) - sum(b)) / len(a) if a else math.nan
+    if all(s in (0.0, 1.0) for s in [*a, *b]):
+        method, p = "mcnemar_exact", mcnemar_exact(a, b)
+    else:
+        method, (diff, _, _, p) = "paired_bootstrap", paired_bootstrap(a, b)
+    return {"method": method, "difference": diff, "p_value": p, "significant": p < alpha}

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from bench import stats
 from bench.stats import accuracy_interval, bootstrap_mean, mean, percentile, wilson
 
 
@@ -130,3 +131,44 @@ def test_empty_lists_give_nan():
     assert math.isnan(percentile([], 50))
     assert math.isnan(mean([]))
     assert mean([1.0, 2.0, 6.0]) == 3.0
+
+
+# ---------------------------------------------------------------- paired comparisons
+
+
+def test_mcnemar_exact_known_value():
+    # 10 examples only A gets right, 2 only B: p = 2 * (C(12,0)+C(12,1)+C(12,2)) / 2^12 = 158/4096
+    a = [1] * 10 + [0] * 2 + [1] * 5 + [0] * 3
+    b = [0] * 10 + [1] * 2 + [1] * 5 + [0] * 3
+    assert stats.mcnemar_exact(a, b) == pytest.approx(158 / 4096)
+    assert stats.mcnemar_exact(a, a) == 1.0
+    assert stats.mcnemar_exact([1, 0], [0, 1]) == 1.0  # one disagreement each way: no evidence
+
+
+def test_mcnemar_second_known_value_and_symmetry():
+    # 7 vs 1 discordant: p = 2 * (C(8,0) + C(8,1)) / 2^8 = 18/256, whichever model is A
+    a = [1] * 7 + [0] * 1 + [1] * 20
+    b = [0] * 7 + [1] * 1 + [1] * 20
+    assert stats.mcnemar_exact(a, b) == stats.mcnemar_exact(b, a) == pytest.approx(18 / 256)
+
+
+def test_paired_bootstrap_is_seeded_and_brackets_the_difference():
+    a = [0.9, 0.8, 1.0, 0.7, 0.95, 0.85, 0.9, 0.75]
+    b = [0.5, 0.6, 0.55, 0.4, 0.7, 0.5, 0.65, 0.45]
+    d, lo, hi, p = stats.paired_bootstrap(a, b)
+    assert (d, lo, hi, p) == stats.paired_bootstrap(a, b)
+    assert d == pytest.approx(sum(x - y for x, y in zip(a, b)) / len(a))
+    assert 0 < lo <= d <= hi and p < 0.01
+    same = stats.paired_bootstrap(a, a)
+    assert same[0] == 0 and same[3] == 1.0
+
+
+def test_compare_paired_picks_the_method_and_says_whether_it_matters():
+    binary = stats.compare_paired([1] * 12 + [0] * 8, [0] * 12 + [1] * 8)
+    assert binary["method"] == "mcnemar_exact" and not binary["significant"]  # 12 vs 8 discordant
+    clear = stats.compare_paired([1] * 20, [0] * 20)
+    assert clear["significant"] and clear["difference"] == 1.0
+    partial = stats.compare_paired([0.9, 0.8, 1.0, 0.7] * 4, [0.2, 0.3, 0.1, 0.2] * 4)
+    assert partial["method"] == "paired_bootstrap" and partial["significant"]
+    with pytest.raises(ValueError):
+        stats.mcnemar_exact([1], [1, 0])
