@@ -9,6 +9,14 @@ EXIT_PARTIAL = 3  # the run finished but some cells failed or were skipped
 EXIT_NOTHING_RAN = 4  # no cell could run (every model failed to load, say)
 
 
+def one_line(e: BaseException, limit: int = 300) -> str:
+    """An exception as one line for a record or a log: its type and its whole message, whitespace
+    collapsed, capped."""
+    text = " ".join(str(e).split())
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"{type(e).__name__}: {text}".strip(": ")
+
+
 class InputError(Exception):
     """A mistake in the user's input: the message says what, where (file, line, key) and the fix."""
 

@@ -14,7 +14,7 @@ from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, selec
 from bench.errors import InputError, exit_code
 from bench.report import summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
-from bench.store import RunStore, check_writable, read_run
+from bench.store import RunStore, read_run
 
 
 @dataclass
@@ -75,8 +75,7 @@ def prepare(opts: Options) -> Prepared:
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
     """Run and summarise; returns the run folder and the exit code."""
     prep = prepare(opts)
-    check_writable(opts.out)
-    store = RunStore.create(opts.out)
+    store = RunStore.create(opts.out)  # refuses an unwritable results folder before any work
     man = manifest.build(store.run_id, opts, prep)
     store.write_manifest(man)
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",

@@ -16,6 +16,7 @@ from bench.errors import InputError
 from bench.hub import availability
 from bench.store import CELLS, RECORDS, RunStore
 from bench.worker import Job
+from bench.worker import main as worker_main
 
 
 @dataclass
@@ -52,12 +53,12 @@ class Cell:
     gpu_other_pids: list | None = None  # other processes on the GPU when the cell started (None: no NVML)
 
     def row(self) -> dict:
-        return dict(self.__dict__)
+        """The cell as written to cells.jsonl (bookkeeping for the spread across repeats left out)."""
+        return {k: v for k, v in self.__dict__.items() if k != "tokens_by_repeat"}
 
 
 @dataclass
 class Plan:
-    data: tasks.TaskData
     requests: list[Request]
     targets: dict[str, str]  # example id -> reference answer
     prompt_sha256: dict[str, str]  # example id -> hash of the rendered messages
@@ -84,7 +85,7 @@ def plan(data: tasks.TaskData) -> Plan:
         requests.append(Request(ex.id, messages, spec.generation.max_new_tokens, tuple(spec.generation.stop)))
         hashes[ex.id] = tasks.messages_sha256(messages)
     scorer = scoring.make(sc.scorer, labels=sc.labels, tolerance=sc.tolerance, fields=list(sc.fields))
-    return Plan(data, requests, targets, hashes, scorer)
+    return Plan(requests, targets, hashes, scorer)
 
 
 def batches(requests: list[Request], size: int) -> list[list[Request]]:
@@ -152,7 +153,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     jobs = [Job(t, batches(p.requests, spec.batch_size), repeats, speed) for t, p in plans.items()]
     ctx = mp.get_context("spawn")  # a clean interpreter: no torch state inherited from the parent
     q = ctx.Queue()
-    proc = ctx.Process(target=_worker_entry, args=(spec, device, spec_dir, jobs, q), daemon=True)
+    proc = ctx.Process(target=worker_main, args=(spec, device, spec_dir, jobs, q), daemon=True)
     proc.start()
     bars: dict[str, object] = {}
     finished = gone = False
@@ -228,12 +229,6 @@ def _death(exitcode: int | None) -> str:
         hint = "; killed by the system, often for lack of memory" if sig == "SIGKILL" else ""
         return f"signal {sig}{hint}"
     return f"exit code {exitcode}"
-
-
-def _worker_entry(*args) -> None:
-    from bench.worker import main
-
-    main(*args)
 
 
 def write_cells(store: RunStore, cells: list[Cell]) -> None:

@@ -15,6 +15,7 @@ from bench import measure
 from bench.meters import EnergyMeter, GpuMemorySampler
 from bench.backends.base import Request
 from bench.config import TransformersModel
+from bench.errors import one_line
 
 
 @dataclass
@@ -23,13 +24,6 @@ class Job:
     batches: list[list[Request]]
     repeats: int = 1  # every batch generated this many times (timing statistics use them all)
     speed: bool = False  # every row runs to max_new_tokens
-
-
-def one_line(e: BaseException, limit: int = 300) -> str:
-    """The exception as one line: its type and its whole message, whitespace collapsed, capped."""
-    text = " ".join(str(e).split())
-    text = text if len(text) <= limit else text[: limit - 3] + "..."
-    return f"{type(e).__name__}: {text}".strip(": ")
 
 
 def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from bench import measure
 from bench.backends.base import Completion, LoadInfo, Request, cut_at_stop, plain_prompt
 from bench.config import ApiModel
+from bench.errors import one_line
 
 
 CONNECTIONS_PER_CLIENT = 8
@@ -92,15 +93,10 @@ def classify(e: BaseException) -> AttemptError:
     if isinstance(status, int):
         response = getattr(e, "response", None)
         retry = status in (408, 409, 429) or status >= 500
-        return AttemptError(f"{name} (HTTP {status}): {_first_line(e)}", retry,
+        return AttemptError(f"{one_line(e)} (HTTP {status})", retry,
                             retry_after(getattr(response, "headers", None)))
     connection = "Connection" in name or "Timeout" in name or type(e).__module__.split(".")[0].startswith("httpx")
-    return AttemptError(f"{name}: {_first_line(e)}", connection or isinstance(e, OSError))
-
-
-def _first_line(e: BaseException) -> str:
-    lines = str(e).strip().splitlines()
-    return lines[0][:300] if lines else ""
+    return AttemptError(one_line(e), connection or isinstance(e, OSError))
 
 
 class ApiBackend:
