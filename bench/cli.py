@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             from bench.run import Options, prepare
 
             prep = prepare(Options(config=args.config, tasks_dir=args.tasks_dir, models=args.models, tasks=args.tasks))
+            for task, why in prep.skipped_tasks.items():
+                print(f"skipped task {task}: {why}", file=sys.stderr)
             n = sum(len(d.examples) for d in prep.tasks)
             print(f"ok: {len(prep.models)} model(s), {len(prep.tasks)} task(s), {n} examples")
             return EXIT_OK

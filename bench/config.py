@@ -164,11 +164,13 @@ class DataSpec(Strict):
 
     path: str | None = Field(default=None, description="JSONL, CSV or Parquet, relative to the task file")
     hf: str | None = Field(default=None, description="Hub dataset id (or a local dataset folder)")
-    config: str | None = None
+    config: str | list[str] | None = Field(default=None, description="dataset config; a list loads each in turn")
     split: str = "test"
     revision: str | None = None
     id: str | None = Field(default=None, description="field holding a stable example id")
-    fields: dict[str, str] = Field(default={}, description="template name -> source column")
+    fields: dict[str, str | list[str]] = Field(
+        default={}, description="template name -> source column, or a list of columns gathered into a list")
+    columns: list[str] | None = Field(default=None, description="names for the columns of a CSV without a header")
     fewshot_path: str | None = None
     fewshot_split: str | None = None
 
@@ -178,6 +180,9 @@ class DataSpec(Strict):
             raise ValueError("give exactly one of 'path' (a local file) or 'hf' (a Hub dataset)")
         if self.fewshot_split and self.hf is None:
             raise ValueError("'fewshot_split' needs 'hf'; for a local file use 'fewshot_path'")
+        if self.columns is not None and not (self.path or "").lower().endswith(".csv"):
+            raise _KeyError(("data", "columns"), "'columns' names the columns of a CSV file without a header; "
+                                                 "it needs path = '....csv'")
         return self
 
 
@@ -200,26 +205,52 @@ class GenerationSpec(Strict):
         return stop
 
 
-SCORERS = ("exact", "number", "label", "json_fields")
+SCORERS = ("exact", "number", "label", "choice", "json_fields", "sql_execution", "rouge_l", "token_f1",
+           "span_f1", "regex")  # or "package.module:function", a user's own scorer
 
 
 class ScoreSpec(Strict):
     scorer: str
     target: str = Field(default="", description="template of the reference answer, e.g. '{label}'")
+    target_pattern: str | None = Field(default=None, description="regex: the reference is its first match "
+                                                                 "in the rendered target (group 1 if any)")
     labels: list[str] = []
+    primary: Literal["strict", "lenient"] = Field(default="strict", description="label: which reading is 'score'")
     tolerance: float = Field(default=1e-6, ge=0)
     fields: dict[str, str] = Field(default={}, description="json key -> template of its reference value")
+    options: str | None = Field(default=None, description="choice: template of the option texts (a list field)")
+    facts: str | None = Field(default=None, description="rouge_l: template of the key facts (a list field)")
+    database: str | None = Field(default=None, description="sql_execution: .sql script or .sqlite file")
+    pattern: str | None = Field(default=None, description="regex: what to read out of the output")
 
     @model_validator(mode="after")
     def _per_scorer(self) -> ScoreSpec:
-        if self.scorer not in SCORERS:
-            raise ValueError(f"unknown scorer {self.scorer!r} (known: {', '.join(SCORERS)})")
+        from bench.scoring import BUILTIN
+
+        user = re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", self.scorer) is not None
+        if self.scorer not in SCORERS and not user:
+            raise _KeyError(("score", "scorer"), f"unknown scorer {self.scorer!r} (known: {', '.join(SCORERS)}, "
+                                                 f"or 'package.module:function' for your own)")
+        allowed = BUILTIN.get(self.scorer, set()) | {"scorer", "target", "target_pattern"}
+        for option in sorted(self.model_fields_set - allowed):
+            raise _KeyError(("score", option), f"'{option}' is not an option of scorer {self.scorer!r} "
+                                               f"(its options: {', '.join(sorted(allowed - {'scorer'}))})")
         if self.scorer == "label" and len(self.labels) < 2:
-            raise ValueError("scorer 'label' needs 'labels', a list of at least two labels")
+            raise _KeyError(("score", "labels"), "scorer 'label' needs 'labels', a list of at least two labels")
         if self.scorer == "json_fields" and not self.fields:
-            raise ValueError("scorer 'json_fields' needs 'fields', a table of key = '{template}'")
+            raise _KeyError(("score", "fields"), "scorer 'json_fields' needs 'fields', a table of key = '{template}'")
         if self.scorer != "json_fields" and not self.target:
-            raise ValueError(f"scorer {self.scorer!r} needs 'target', the reference answer's template")
+            raise _KeyError(("score", "target"), f"scorer {self.scorer!r} needs 'target', the reference answer's template")
+        if self.scorer == "sql_execution" and not self.database:
+            raise _KeyError(("score", "database"), "scorer 'sql_execution' needs 'database', a .sql script or "
+                                                   ".sqlite file relative to the task file")
+        if self.scorer == "regex" and not self.pattern:
+            raise _KeyError(("score", "pattern"), "scorer 'regex' needs 'pattern', a regular expression")
+        for key in ("pattern", "target_pattern"):
+            try:
+                re.compile(getattr(self, key) or "")
+            except re.error as e:
+                raise _KeyError(("score", key), f"invalid regular expression: {e}") from None
         return self
 
 
@@ -235,6 +266,7 @@ class TaskSpec(Strict):
         out = {"prompt.system": self.prompt.system, "prompt.user": self.prompt.user,
                "score.target": self.score.target}
         out.update({f"score.fields.{k}": v for k, v in self.score.fields.items()})
+        out.update({f"score.{k}": getattr(self.score, k) for k in ("options", "facts") if getattr(self.score, k)})
         return out
 
 
@@ -353,7 +385,27 @@ def load_task(path: Path) -> Task:
     spec = _validate(TaskSpec, data, path, text)
     if not re.match(NAME_RE, path.stem):
         raise InputError(f"{path}: task file name must use letters, digits, '.', '_' or '-'")
+    _check_score_files(spec.score, path, text)
     return Task(name=path.stem, path=path, spec=spec)
+
+
+def _check_score_files(score: ScoreSpec, path: Path, text: str) -> None:
+    """What the [score] table points at outside the file: the SQL database, a user's scorer."""
+    if score.database is not None:
+        db = path.parent / score.database
+        if not db.is_file():
+            raise InputError(f"{where(path, text, ('score', 'database'))}: database file {db} not found "
+                             f"(the path is relative to the task file)")
+        if db.suffix.lower() not in (".sql", ".sqlite", ".sqlite3", ".db"):
+            raise InputError(f"{where(path, text, ('score', 'database'))}: use a .sql script or a "
+                             f".sqlite/.db file, not {db.suffix!r}")
+    if ":" in score.scorer:
+        from bench.scorers.user import load
+
+        try:
+            load(score.scorer, path.parent)
+        except ValueError as e:
+            raise InputError(f"{where(path, text, ('score', 'scorer'))}: {e}") from None
 
 
 def load_tasks(tasks_dir: Path) -> list[Task]:

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from bench import tinymodel
+from bench.config import load_tasks
 from bench.run import Options, execute, prepare_tasks
 
 WARNING = ("DEMO: two tiny models with RANDOM weights, built on this machine. The accuracy figures "
@@ -42,6 +43,8 @@ def write_models(model_dir: Path, tasks_dir: Path) -> Path:
 
 def run_demo(*, tasks_dir: Path = Path("tasks"), tasks: str | None = None, limit: int = 16,
              out: Path = Path("results")) -> tuple[Path, int]:
+    if tasks is None:  # Hub tasks would need a download: the demo runs the tasks whose data ships here
+        tasks = ",".join(t.name for t in load_tasks(tasks_dir) if t.spec.data.path is not None)
     opts = Options(tasks_dir=tasks_dir, tasks=tasks, limit=limit, out=out, title="DEMO run", notes=[WARNING])
     prepare_tasks(opts)  # a bad task folder or --limit fails before time goes into building models
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:

@@ -39,7 +39,19 @@ def show(config: Path, tasks_dir: Path, models: str | None, task_names: str | No
     width = max((len(n) for n in wanted), default=0)
     for t in all_tasks:
         if t.name in wanted:
-            data = tasks.load(t)
-            print(f"  {t.name.ljust(width)}  {len(data.examples):5} examples  {t.spec.score.scorer:11}  "
-                  f"{t.spec.description}")
+            print(f"  {t.name.ljust(width)}  {t.spec.score.scorer:13}  {source(t)}")
+            if t.spec.description:
+                print(f"  {''.ljust(width)}  {t.spec.description}")
     return EXIT_OK
+
+
+def source(task) -> str:
+    """Where a task's examples come from: the local file and its size, or the Hub dataset as pinned
+    (not downloaded here: `bench list` stays fast and offline)."""
+    spec = task.spec.data
+    if spec.path is not None:
+        n = len(tasks.load(task).examples)
+        return f"{n} examples from {spec.path}"
+    config = ",".join(spec.config) if isinstance(spec.config, list) else spec.config
+    return (f"Hub {spec.hf}" + (f" [{config}]" if config else "") + f" split {spec.split}"
+            + (f" @ {spec.revision}" if spec.revision else " (revision not pinned)") + ", fetched at run time")

@@ -38,18 +38,26 @@ class Prepared:
     models: list[str]
     tasks: list[tasks.TaskData]
     plans: dict[str, Plan]  # task name -> rendered requests, checked targets, scorer
+    skipped_tasks: dict[str, str] = field(default_factory=dict)  # task name -> why its data is unavailable now
 
 
-def prepare_tasks(opts: Options) -> tuple[list[tasks.TaskData], dict[str, Plan]]:
-    """Load every selected task's data and render every prompt and target."""
+def prepare_tasks(opts: Options) -> tuple[list[tasks.TaskData], dict[str, Plan], dict[str, str]]:
+    """Load every selected task's data and render every prompt and target. A Hub task whose data
+    cannot be fetched now is set aside with the reason (the third item), not an error."""
     if opts.limit is not None and opts.limit < 1:
         raise InputError(f"--limit {opts.limit}: must be at least 1 (omit it to run every example)")
     if opts.repeats < 1:
         raise InputError(f"--repeats {opts.repeats}: must be at least 1")
     all_tasks = load_tasks(opts.tasks_dir)
     wanted = select(opts.tasks, [t.name for t in all_tasks], "task", "--tasks")
-    data = [tasks.load(t, opts.limit) for t in all_tasks if t.name in wanted]
-    return data, {d.task.name: plan(d) for d in data}
+    data, skipped = [], {}
+    for t in all_tasks:
+        if t.name in wanted:
+            try:
+                data.append(tasks.load(t, opts.limit))
+            except tasks.DataUnavailable as e:
+                skipped[t.name] = str(e)
+    return data, {d.task.name: plan(d) for d in data}, skipped
 
 
 def prepare(opts: Options) -> Prepared:
@@ -68,8 +76,8 @@ def prepare(opts: Options) -> Prepared:
             if not path.is_file():
                 raise InputError(f"{opts.config}: key 'models.{name}.chat_template': template file {path} "
                                  f"not found; use auto, none or the path of a Jinja file")
-    data, plans = prepare_tasks(opts)
-    return Prepared(models_cfg, names, data, plans)
+    data, plans, skipped = prepare_tasks(opts)
+    return Prepared(models_cfg, names, data, plans, skipped)
 
 
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
@@ -77,11 +85,15 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     prep = prepare(opts)
     store = RunStore.create(opts.out)  # refuses an unwritable results folder before any work
     man = manifest.build(store.run_id, opts, prep)
+    if prep.skipped_tasks:
+        man["skipped_tasks"] = prep.skipped_tasks
     store.write_manifest(man)
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
     recorder = Recorder(store, prep.plans)
     cells: list[Cell] = []
+    for task, why in prep.skipped_tasks.items():
+        echo(f"skipping task {task}: {why}", file=sys.stderr)
 
     def on_model(name: str, info: dict) -> None:
         man["models"][name].update(info)
@@ -100,6 +112,8 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
 
             model_cells = run_api_model(name, spec, prep.plans, recorder, on_model=on_model, progress=progress,
                                         repeats=opts.repeats)
+        model_cells += [Cell(name, task, status="skipped", reason=f"task data unavailable: {why}")
+                        for task, why in prep.skipped_tasks.items()]
         write_cells(store, model_cells)
         cells.extend(model_cells)
 

@@ -63,6 +63,8 @@ class Plan:
     targets: dict[str, str]  # example id -> reference answer
     prompt_sha256: dict[str, str]  # example id -> hash of the rendered messages
     scorer: scoring.Scorer
+    inputs: dict[str, dict] = field(default_factory=dict)  # example id -> options/facts for the scorer
+    lenient: bool = False  # the scorer gives a lenient score beside the strict one (label)
 
 
 def plan(data: tasks.TaskData) -> Plan:
@@ -70,22 +72,27 @@ def plan(data: tasks.TaskData) -> Plan:
     stops the run before a model loads (InputError naming the task file and the example)."""
     spec = data.task.spec
     sc = spec.score
-    requests, targets, hashes = [], {}, {}
+    requests, targets, hashes, inputs = [], {}, {}, {}
+    base = data.task.path.parent
+    try:
+        scorer = scoring.from_spec(sc, base)
+    except (ValueError, OSError, UnicodeDecodeError) as e:  # a user scorer that stopped importing, a bad .sql
+        raise InputError(f"{data.task.path}: key 'score': cannot build scorer {sc.scorer!r}: {e}") from None
     for ex in data.examples:
         try:
             messages = tasks.render(data, ex)
             targets[ex.id] = tasks.target(data, ex)
+            inputs[ex.id] = tasks.score_inputs(data, ex)
         except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
             raise InputError(f"{data.task.path}: example {ex.id!r}: a template cannot be filled "
                              f"({type(e).__name__}: {e}); check the {{field}} placeholders and format specs") from None
-        problem = scoring.target_problem(sc.scorer, targets[ex.id], labels=sc.labels)
+        problem = scoring.target_problem(sc, targets[ex.id], base, inputs[ex.id])
         if problem:
             raise InputError(f"{data.task.path}: example {ex.id!r}: {problem} (scorer {sc.scorer!r}); "
                              f"fix the data or the [score] table")
         requests.append(Request(ex.id, messages, spec.generation.max_new_tokens, tuple(spec.generation.stop)))
         hashes[ex.id] = tasks.messages_sha256(messages)
-    scorer = scoring.make(sc.scorer, labels=sc.labels, tolerance=sc.tolerance, fields=list(sc.fields))
-    return Plan(requests, targets, hashes, scorer)
+    return Plan(requests, targets, hashes, scorer, {k: v for k, v in inputs.items() if v}, sc.scorer == "label")
 
 
 def batches(requests: list[Request], size: int) -> list[list[Request]]:
@@ -105,10 +112,10 @@ class Recorder:
         for ex_id, comp in zip(example_ids, completions):
             target = p.targets[ex_id]
             if comp.get("error"):
-                score = scoring.Score(0.0, None, "no output: " + comp["error"])
+                score = scoring.Score(0.0, None, "no output: " + comp["error"], lenient=0.0 if p.lenient else None)
                 cell.errors += 1
             else:
-                score = p.scorer(comp["text"], target)
+                score = p.scorer(comp["text"], target, **p.inputs.get(ex_id, {}))
             if comp["output_tokens"] is None and not comp.get("error"):
                 cell.tokens_unknown += 1
             cell.output_tokens += comp["output_tokens"] or 0
@@ -118,7 +125,8 @@ class Recorder:
                 "run_id": self.store.run_id, "model": cell.model, "task": cell.task, "example_id": ex_id,
                 "repeat": repeat, "prompt_sha256": p.prompt_sha256[ex_id],
                 "output": comp["text"], "extracted": score.extracted, "target": target,
-                "score": score.value, "score_reason": score.reason, "score_details": score.details,
+                "score": score.value, **({} if score.lenient is None else {"score_lenient": score.lenient}),
+                "score_reason": score.reason, "score_details": score.details,
                 "truncated": comp["finish_reason"] == "length",
                 **{k: v for k, v in comp.items() if k != "text"},
             })

@@ -6,14 +6,21 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import random
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.config import Task, placeholders, task_text, where
-from bench.errors import InputError
+from bench.errors import InputError, one_line
+
+
+class DataUnavailable(InputError):
+    """A Hub dataset that cannot be fetched right now (offline, Hub unreachable): the task is
+    skipped with this reason, as a model that cannot be loaded is, rather than stopping the run."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +77,58 @@ def render(data: TaskData, example: Example) -> list[dict[str, str]]:
 
 
 def target(data: TaskData, example: Example) -> str:
-    """The reference answer; for json_fields a JSON object, a bare '{field}' keeping its type."""
+    """The reference answer. A bare '{field}' (or '{field[key]}') whose value is a list or a dict
+    renders as JSON; for json_fields the target is a JSON object, each bare '{field}' keeping its
+    type. With target_pattern, the reference is the pattern's first match (group 1 if any)."""
     score = data.task.spec.score
-    if score.scorer != "json_fields":
-        return score.target.format_map(example.fields)
-    obj = {}
-    for key, template in score.fields.items():
-        bare = re.fullmatch(r"\{(\w+)\}", template)
-        obj[key] = example.fields[bare.group(1)] if bare else template.format_map(example.fields)
-    return json.dumps(obj, ensure_ascii=False, default=str)  # dates from Parquet become ISO strings
+    if score.scorer == "json_fields":
+        obj = {}
+        for key, template in score.fields.items():
+            value = _bare(template, example.fields)
+            obj[key] = value if value is not _NOT_BARE else template.format_map(example.fields)
+        return json.dumps(obj, ensure_ascii=False, default=str)  # dates from Parquet become ISO strings
+    text = render_value(score.target, example.fields)
+    if score.target_pattern:
+        m = re.search(score.target_pattern, text)
+        if m is None:
+            raise ValueError(f"target_pattern {score.target_pattern!r} does not match the target {text[-80:]!r}")
+        text = (m.group(1) if m.re.groups else m.group(0)).strip()
+    return text
+
+
+def score_inputs(data: TaskData, example: Example) -> dict[str, Any]:
+    """The per-example inputs a scorer takes besides the target: the option texts of a choice task,
+    the key facts of a rouge_l task (each a template that renders a list)."""
+    score = data.task.spec.score
+    out = {}
+    for key in ("options", "facts"):
+        template = getattr(score, key)
+        if template:
+            text = render_value(template, example.fields)
+            try:
+                out[key] = json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError(f"score.{key} must render to a JSON list, got {text[:80]!r}") from None
+    return out
+
+
+_NOT_BARE = object()
+
+
+def _bare(template: str, fields: dict[str, Any]) -> Any:
+    """The value of a template that is a single '{field}' or '{field[key]}', else _NOT_BARE."""
+    if not re.fullmatch(r"\{[^{}!:]+\}", template):
+        return _NOT_BARE
+    value, _ = string.Formatter().get_field(template[1:-1], (), fields)
+    return value
+
+
+def render_value(template: str, fields: dict[str, Any]) -> str:
+    """A template filled in; a bare placeholder holding a list or dict renders as JSON, not repr."""
+    value = _bare(template, fields)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return template.format_map(fields)
 
 
 def messages_sha256(messages: list[dict[str, str]]) -> str:
@@ -100,21 +150,21 @@ def _rows(task: Task, path: str | None, split: str) -> tuple[list[dict], dict]:
         if not file.is_file():
             raise InputError(f"{_where(task, key)}: data file {file} not found; "
                              f"fix the path (it is relative to {task.path.parent})")
-        return _read_file(file), {"location": str(file)}
+        return _read_file(file, spec.columns), {"location": str(file)}
     return _read_hub(task, split), {"location": f"hf:{spec.hf}", "hf": spec.hf, "config": spec.config,
                                     "split": split, "revision": spec.revision}
 
 
-def _read_file(file: Path) -> list[dict]:
+def _read_file(file: Path, columns: list[str] | None = None) -> list[dict]:
     try:
-        return _parse_file(file)
+        return _parse_file(file, columns)
     except UnicodeDecodeError as e:
         line = file.read_bytes()[: e.start].count(b"\n") + 1
         raise InputError(f"{file}:{line}: not UTF-8 text ({e.reason} at byte {e.start}); "
                          f"save the file as UTF-8") from None
 
 
-def _parse_file(file: Path) -> list[dict]:
+def _parse_file(file: Path, columns: list[str] | None = None) -> list[dict]:
     suffix = file.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         rows = []
@@ -132,7 +182,7 @@ def _parse_file(file: Path) -> list[dict]:
         return rows
     if suffix == ".csv":
         with file.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
+            reader = csv.DictReader(f, fieldnames=columns)  # None: the first line is the header
             rows = []
             for row in reader:
                 if None in row or any(v is None for v in row.values()):
@@ -151,6 +201,9 @@ def _parse_file(file: Path) -> list[dict]:
 
 
 def _read_hub(task: Task, split: str) -> list[dict]:
+    """Rows of a Hub dataset (or a dataset folder on disk) through `datasets`, each config of a list
+    in turn. Class-label columns (stored as integers on the Hub) become their names, so a target
+    '{label}' reads "card_arrival" and an MMLU answer reads "B"."""
     spec = task.spec.data
     try:
         import datasets
@@ -158,14 +211,48 @@ def _read_hub(task: Task, split: str) -> list[dict]:
         raise InputError("loading Hub datasets needs the 'datasets' package: pip install datasets") from None
     hf = spec.hf
     local = (task.path.parent / hf) if hf else None
-    if local is not None and local.is_dir():  # a dataset folder on disk loads the same way
+    remote = not (local is not None and local.is_dir())
+    if not remote:
         hf = str(local.resolve())
+    elif not _offline():
+        _check_reachable(task, hf, spec.revision)
+    rows = []
+    for config in spec.config if isinstance(spec.config, list) else [spec.config]:
+        try:
+            ds = datasets.load_dataset(hf, config, split=split, revision=spec.revision)
+        except Exception as e:  # datasets raises many types: missing, gated, offline, bad split
+            what = f"dataset {spec.hf!r}" + (f" config {config!r}" if config else "") + f" (split {split!r})"
+            if remote and isinstance(e, (ConnectionError, TimeoutError)):
+                raise DataUnavailable(f"{what} cannot be fetched now: {one_line(e)}") from None
+            raise InputError(f"{_where(task, ('data', 'hf'))}: cannot load {what}: {one_line(e)}") from None
+        names = {col: feat.names for col, feat in ds.features.items() if isinstance(feat, datasets.ClassLabel)}
+        for row in ds:
+            rows.append({k: (names[k][v] if k in names and isinstance(v, int) and v >= 0 else v)
+                         for k, v in row.items()})
+    return rows
+
+
+def _offline() -> bool:
+    return any(os.environ.get(v, "0").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def _check_reachable(task: Task, hf: str, revision: str | None) -> None:
+    """Fail in seconds, not after a minute of download retries, when the Hub cannot be reached."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+
     try:
-        ds = datasets.load_dataset(hf, spec.config, split=split, revision=spec.revision)
-    except Exception as e:  # datasets raises many types: missing, gated, offline, bad split
-        raise InputError(f"{_where(task, ('data', 'hf'))}: cannot load dataset {spec.hf!r} "
-                         f"(split {split!r}): {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
-    return [dict(r) for r in ds]
+        HfApi().dataset_info(hf, revision=revision, timeout=10)
+    except GatedRepoError:
+        raise InputError(f"{_where(task, ('data', 'hf'))}: dataset {hf!r} is gated: accept its terms on the "
+                         f"Hub, then `hf auth login`") from None
+    except RepositoryNotFoundError:
+        raise InputError(f"{_where(task, ('data', 'hf'))}: dataset {hf!r} not found on the Hub") from None
+    except RevisionNotFoundError:
+        raise InputError(f"{_where(task, ('data', 'revision'))}: revision {revision!r} of {hf!r} not found") from None
+    except Exception as e:  # network down, proxy, timeout
+        raise DataUnavailable(f"dataset {hf!r}: the Hub is unreachable ({type(e).__name__}); with the data "
+                              f"in the local cache, set HF_HUB_OFFLINE=1") from None
 
 
 def _examples(task: Task, rows: list[dict], location: str) -> list[Example]:
@@ -174,9 +261,10 @@ def _examples(task: Task, rows: list[dict], location: str) -> list[Example]:
         raise InputError(f"{location}: the dataset is empty (task {task.path})")
     columns = set(rows[0])
     for name, column in spec.fields.items():
-        if column not in columns:
-            raise InputError(f"{_where(task, ('data', 'fields', name))}: column {column!r} is not in "
-                             f"{location} (columns: {', '.join(sorted(columns))})")
+        for col in column if isinstance(column, list) else [column]:
+            if col not in columns:
+                raise InputError(f"{_where(task, ('data', 'fields', name))}: column {col!r} is not in "
+                                 f"{location} (columns: {', '.join(sorted(columns))})")
     if spec.id is not None and spec.id not in columns:
         raise InputError(f"{_where(task, ('data', 'id'))}: id column {spec.id!r} is not in {location} "
                          f"(columns: {', '.join(sorted(columns))}); remove 'id' to use content hashes")
@@ -184,9 +272,10 @@ def _examples(task: Task, rows: list[dict], location: str) -> list[Example]:
     for n, row in enumerate(rows, 1):
         fields = dict(row)
         for name, column in spec.fields.items():
-            if column not in row:
-                raise InputError(f"{location}: row {n} lacks column {column!r}")
-            fields[name] = row[column]
+            for col in column if isinstance(column, list) else [column]:
+                if col not in row:
+                    raise InputError(f"{location}: row {n} lacks column {col!r}")
+            fields[name] = [row[c] for c in column] if isinstance(column, list) else row[column]
         if spec.id is not None:
             if row.get(spec.id) in (None, ""):
                 raise InputError(f"{location}: row {n} has no value in id column {spec.id!r}; "

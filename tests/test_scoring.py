@@ -129,17 +129,35 @@ LABELS = ["billing", "refunds", "shipping", "card", "card payment"]
 def test_label_whole_answer():
     sc = label(labels=LABELS)
     s = sc("Billing.", "billing")
-    assert s.value == 1.0 and s.extracted == "billing"
+    assert s.value == 1.0 and s.lenient == 1.0 and s.extracted == "billing"
     assert "whole answer" in s.reason
 
 
-def test_label_first_mentioned():
+def test_label_first_mentioned_is_lenient_only():
     sc = label(labels=LABELS)
     s = sc("Queue: refunds", "refunds")
-    assert s.value == 1.0 and s.extracted == "refunds"
+    assert s.value == 0.0 and s.lenient == 1.0 and s.extracted == "refunds"
+    assert "first label mentioned" in s.reason
     s = sc("It is shipping, not billing.", "billing")
-    assert s.value == 0.0 and s.extracted == "shipping"
+    assert s.value == 0.0 and s.lenient == 0.0 and s.extracted == "shipping"
     assert "shipping" in s.reason and "billing" in s.reason
+
+
+def test_label_primary_lenient():
+    sc = label(labels=LABELS, primary="lenient")
+    s = sc("Queue: refunds", "refunds")
+    assert s.value == 1.0 and s.lenient == 1.0 and s.details["strict"] == 0.0
+
+
+@pytest.mark.parametrize("out, strict, lenient", [
+    ("billing", 1, 1), ("**Billing**", 1, 1), ('"billing".', 1, 1), ("  BILLING\n", 1, 1),
+    ("The queue is billing.", 0, 1), ("billing: the customer was charged twice", 0, 1),
+    ("billing or refunds", 0, 1), ("refunds, maybe billing", 0, 0),
+    ("rebilling", 0, 0), ("I am not sure", 0, 0), ("", 0, 0),
+])
+def test_label_strict_and_lenient_readings(out, strict, lenient):
+    s = label(labels=LABELS)(out, "billing")
+    assert (s.value, s.lenient) == (strict, lenient), s.reason
 
 
 def test_label_whole_words_only():
@@ -150,9 +168,10 @@ def test_label_whole_words_only():
 def test_label_longest_label_wins():
     sc = label(labels=LABELS)
     s = sc("This is about a card payment.", "card payment")
-    assert s.value == 1.0 and s.extracted == "card payment"
+    assert s.lenient == 1.0 and s.extracted == "card payment"
     s = sc("The card was lost", "card")
-    assert s.value == 1.0 and s.extracted == "card"
+    assert s.lenient == 1.0 and s.extracted == "card"
+    assert sc("card payment", "card").value == 0.0  # the whole answer is the other label
 
 
 def test_label_keeps_the_label_spelling():
@@ -163,7 +182,7 @@ def test_label_keeps_the_label_spelling():
 
 def test_label_no_label():
     s = label(labels=LABELS)("I am not sure.", "billing")
-    assert s.value == 0.0 and s.extracted is None
+    assert s.value == 0.0 and s.lenient == 0.0 and s.extracted is None
     assert "no known label" in s.reason
 
 
@@ -247,6 +266,7 @@ def test_make_returns_the_named_scorer():
     assert scoring.make("exact", **kw)("A.", "a").value == 1.0
     assert scoring.make("number", **kw)("10.5", "10").value == 1.0  # the tolerance is passed on
     assert scoring.make("label", **kw)("b", "b").extracted == "b"
+    assert scoring.make("label", **kw, primary="lenient")("it is b", "b").value == 1.0
     assert scoring.make("json_fields", **kw)('{"x": 1}', '{"x": 1}').value == 1.0
     with pytest.raises(ValueError):
         scoring.make("fuzzy", **kw)
