@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -76,6 +77,9 @@ def _authorize(action: int, arg1, arg2, db_name, trigger) -> int:
 
 def run(db: Path, query: str, *, time_limit_s: float = TIME_LIMIT_S, max_rows: int = MAX_ROWS) -> Result:
     """Run one read-only statement; never raises for a bad query, returns the error instead."""
+    head = re.sub(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", "", query, flags=re.S)
+    if not re.match(r"(?:\(\s*)*(?:select|with|values)\b", head, re.I):
+        return Result(None, "only a SELECT (or WITH ... SELECT) query is run")
     if not sqlite3.complete_statement(query.rstrip().rstrip(";") + ";"):
         return Result(None, "not a complete SQL statement")
     try:
@@ -107,8 +111,6 @@ def run(db: Path, query: str, *, time_limit_s: float = TIME_LIMIT_S, max_rows: i
 def first_statement(text: str) -> str:
     """The first SQL statement of a model's answer: inside a ```sql fence if there is one, without
     a leading "SQL:" label; everything after its ';' is dropped (and never run)."""
-    import re
-
     fence = re.search(r"```[ \t]*(?:sql|sqlite)?[ \t]*\n?(.*?)(?:```|$)", text, re.S | re.I)
     body = fence.group(1) if fence else text
     body = re.sub(r"^\s*(?:sql|query)\s*:\s*", "", body, flags=re.I).strip()
@@ -123,8 +125,6 @@ def first_statement(text: str) -> str:
 def ordered(query: str) -> bool:
     """Whether the query's result order is part of its meaning: a top-level ORDER BY (outside
     parentheses and string literals)."""
-    import re
-
     text = re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "''", query)
     depth, top = 0, []
     for ch in text:

@@ -49,7 +49,7 @@ def label(*, labels: list[str], primary: str = "strict") -> Scorer:
 LETTERS = "ABCD"
 _PREFIX = re.compile(r"^(?:(?:the\s+)?(?:correct\s+|final\s+)?(?:answer|option|choice)\s*(?:is|:)?\s*"
                      r"(?:option\s+|choice\s+)?)", re.I)
-_LEAD = re.compile(r"^[(\[]?([A-Da-d])(?:[)\]]|[.:](?=\s|$)|(?=\s|$))\s*(.*)$", re.S)
+_LEAD = re.compile(r"^[(\[]?([A-Da-d])(?:[)\]]|[.:](?=\s|$)|(?=[\s/,&+]|$))\s*(.*)$", re.S)
 _ANOTHER = re.compile(r"^(?:or|and|/|,|&|\+)\s*[(\[]?[A-D](?:[)\].:]|\b)", re.I)
 
 
