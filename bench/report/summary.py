@@ -12,7 +12,8 @@ import math
 from bench import stats
 
 COLUMNS = [
-    "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "truncated", "errors", "retries",
+    "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "accuracy_lenient", "valid_json",
+    "fact_recall", "truncated", "errors", "retries",
     "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p95_s", "latency_p99_s",
     "ttft_p50_s", "ttft_p90_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s",
     "timed_requests", "repeats", "output_tokens", "output_tokens_per_s", "output_tokens_per_s_sd",
@@ -39,6 +40,7 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
         out.append({
             "model": c["model"], "task": c["task"], "status": c["status"], "n": len(recs),
             "accuracy": stats.mean(scores), "ci_low": lo, "ci_high": hi, "ci_method": method,
+            **scoring_extras(recs),
             "truncated": sum(1 for r in recs if r.get("truncated")), "errors": sum(1 for r in recs if r.get("error")),
             "retries": sum(r.get("retries") or 0 for r in recs),
             "latency_mean_s": stats.mean(latencies),
@@ -59,6 +61,23 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             "device": c.get("device"), "dtype": c.get("dtype"), "reason": c.get("reason") or "",
         })
     return out
+
+
+def scoring_extras(recs: list[dict]) -> dict:
+    """Figures some scorers add, None where the task's scorer has none: lenient accuracy (label),
+    the share of outputs that were valid JSON (json_fields, span_f1) and the mean share of key
+    facts present (rouge_l). An errored example counts as lenient 0, not JSON, no facts."""
+    def details(r: dict) -> dict:
+        return r.get("score_details") or {}
+
+    lenient = [float(r.get("score_lenient") or 0.0) for r in recs] if any("score_lenient" in r for r in recs) else []
+    valid = [float(details(r).get("valid_json") is True) for r in recs] if any(
+        "valid_json" in details(r) for r in recs) else []
+    facts = [float(details(r).get("fact_recall") or 0.0) for r in recs] if any(
+        details(r).get("fact_recall") is not None for r in recs) else []
+    return {"accuracy_lenient": stats.mean(lenient) if lenient else None,
+            "valid_json": stats.mean(valid) if valid else None,
+            "fact_recall": stats.mean(facts) if facts else None}
 
 
 def to_csv(summary: list[dict]) -> str:
@@ -105,24 +124,45 @@ DISPLAY = [
 ]
 
 
-def _cells(row: dict) -> list[str]:
+# columns shown only when some row has them (lenient: only where it differs from strict accuracy)
+OPTIONAL = {"accuracy": [("lenient %", "accuracy_lenient", "pct"), ("valid JSON %", "valid_json", "pct"),
+                         ("facts %", "fact_recall", "pct")]}
+
+
+def display(summary: list[dict]) -> list[tuple]:
+    """The columns of the printed tables for these rows."""
+    def wanted(key: str) -> bool:
+        if key == "accuracy_lenient":
+            return any(not _missing(r.get(key)) and not math.isclose(r[key], r["accuracy"]) for r in summary)
+        return any(not _missing(r.get(key)) for r in summary)
+
     out = []
-    for _, key, kind in DISPLAY:
+    for col in DISPLAY:
+        out.append(col)
+        if col[1] == "accuracy":
+            out += [c for c in OPTIONAL["accuracy"] if wanted(c[1])]
+    return out
+
+
+def _cells(row: dict, columns: list[tuple]) -> list[str]:
+    out = []
+    for _, key, kind in columns:
         if kind == "ci":
             out.append("-" if _missing(row["ci_low"]) else f"{100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f}")
         elif kind == "tps":  # tokens/s, and its spread across repeats when there are several
             tps, sd = row["output_tokens_per_s"], row["output_tokens_per_s_sd"]
             out.append(_fmt(tps, "f1") + ("" if _missing(sd) else f" ±{sd:.1f}"))
         else:
-            out.append(_fmt(row[key], kind))
+            out.append(_fmt(row.get(key), kind))
     return out
 
 
 def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
-    head = [h for h, _, _ in DISPLAY]
+    columns = display(summary)
+    head = [h for h, _, _ in columns]
     lines = [f"# {title}", ""] + [f"> {n}" for n in notes] + ([""] if notes else [])
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(_cells(r)) + " |" for r in summary]
+    lines += ["| " + " | ".join(_cells(r, columns)) + " |" for r in summary]
     problems = unfinished(summary)
     if problems:
         lines += ["", "Cells that did not finish:", ""] + [f"- {p}" for p in problems]
@@ -131,7 +171,9 @@ def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
     lines += ["", "Definitions: docs/metrics.md (latency = request start to last token, per request, over all "
               "repeats; tpot = time per output token after the first; out tok/s = cell output tokens / cell "
               "generation wall time, load and warm-up excluded, ± the sd across repeats; accuracy = mean score "
-              "of the first repeat, errors count as 0; 95% CI Wilson for 0/1 scores, bootstrap otherwise)."]
+              "of the first repeat, errors count as 0; 95% CI Wilson for 0/1 scores, bootstrap otherwise; lenient % = label "
+              "accuracy reading the first label mentioned; valid JSON % = outputs holding valid JSON; facts % = mean "
+              "share of the reference's key facts found in the output)."]
     return "\n".join(lines) + "\n"
 
 
@@ -161,8 +203,9 @@ def unfinished(summary: list[dict]) -> list[str]:
 
 def to_text(summary: list[dict]) -> str:
     """A fixed-width table for the terminal, then the reasons of cells that did not finish."""
-    head = [h for h, _, _ in DISPLAY]
-    body = [_cells(r) for r in summary]
+    columns = display(summary)
+    head = [h for h, _, _ in columns]
+    body = [_cells(r, columns) for r in summary]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
 
     def fmt(cols: list[str]) -> str:

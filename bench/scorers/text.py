@@ -49,37 +49,40 @@ def label(*, labels: list[str], primary: str = "strict") -> Scorer:
 LETTERS = "ABCD"
 _PREFIX = re.compile(r"^(?:(?:the\s+)?(?:correct\s+|final\s+)?(?:answer|option|choice)\s*(?:is|:)?\s*"
                      r"(?:option\s+|choice\s+)?)", re.I)
-_LEAD = re.compile(r"^[(\[]?([A-Da-d])(?:[)\]]|[.:](?=\s|$)|(?=[\s/,&+]|$))\s*(.*)$", re.S)
-_ANOTHER = re.compile(r"^(?:or|and|/|,|&|\+)\s*[(\[]?[A-D](?:[)\].:]|\b)", re.I)
+_MULTI = re.compile(r"^[(\[]?[A-D][)\].]?\s*(?:or|and|/|,|&|\+)\s*[(\[]?[A-D](?![a-z])", re.I)
+_DELIMITED = re.compile(r"^[(\[]?([A-Da-d])(?:[)\]]|[.:](?=\s|$)|$)\s*(.*)$", re.S)  # B, (B), B), B. Paris
+_BARE = re.compile(r"^([A-D])\s+(.*)$", re.S)  # "B because ...": only after "the answer is"
 
 
 def choice(*, letters: str = LETTERS) -> Scorer:
     """A multiple-choice letter. Accepted: "B", "(B)", "B)", "B.", "**B**", "Answer: B", "The answer
-    is (B)", "B) Paris" and, when the task gives the options, the option text alone ("Paris").
-    Rejected: more than one letter ("A or B", "B, C"), and a letter whose text is another option's
-    ("B) London" when London is A)."""
+    is B because ...", "B) Paris" and, when the task gives the options, the option text alone
+    ("Paris"). Rejected: more than one letter ("A or B", "B, C"); a letter whose text is another
+    option's ("B) London" when London is A); a capital starting a sentence ("A blending of ...")
+    unless that sentence is an option's text, which then reads as that option."""
 
     def score(output: str, target: str, options: list[str] | None = None) -> Score:
         want = target.strip().upper()
         text = re.sub(r"[*_`]", "", str(output)).strip()
-        text = _PREFIX.sub("", text, count=1).strip()
         norm_options = [normalize(o) for o in options or []]
         got, reason = None, ""
-        m = _LEAD.match(text)
-        if m and (m.group(1).isupper() or not m.group(2)):
-            letter, rest = m.group(1).upper(), m.group(2).strip()
-            if letter not in letters:
-                return Score(0.0, letter, f"{letter!r} is not an option ({', '.join(letters)})")
-            if _ANOTHER.match(rest):
-                return Score(0.0, None, "more than one option named")
-            i = letters.index(letter)
-            rest_norm = normalize(rest)
-            if rest_norm and rest_norm in norm_options and norm_options.index(rest_norm) != i:
-                return Score(0.0, None, f"letter {letter} but the text of option "
-                                        f"{letters[norm_options.index(rest_norm)]}")
-            got, reason = letter, "the answer starts with a letter"
-        elif normalize(text) in norm_options:
+        if normalize(text) in norm_options:
             got, reason = letters[norm_options.index(normalize(text))], "the answer is an option's text"
+        else:
+            unprefixed = _PREFIX.sub("", text, count=1).strip()
+            if _MULTI.match(unprefixed):
+                return Score(0.0, None, "more than one option named")
+            m = _DELIMITED.match(unprefixed)
+            if m and not m.group(1).isupper() and m.group(2):  # "a good point": a word, not option a
+                m = None
+            if m is None and unprefixed != text:
+                m = _BARE.match(unprefixed)
+            if m:
+                letter, rest = m.group(1).upper(), normalize(m.group(2))
+                if rest in norm_options and norm_options.index(rest) != letters.index(letter):
+                    return Score(0.0, None, f"letter {letter} but the text of option "
+                                            f"{letters[norm_options.index(rest)]}")
+                got, reason = letter, "the answer starts with a letter"
         if got is None:
             return Score(0.0, None, "no option letter at the start of the answer")
         ok = got == want

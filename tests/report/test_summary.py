@@ -53,3 +53,36 @@ def test_csv_leaves_missing_values_empty():
     rows = summary.rows([], [cell("m", "t", status="skipped", reason="x")])
     line = summary.to_csv(rows).splitlines()[1]
     assert "nan" not in line and "None" not in line and line.startswith("m,t,skipped,0,")
+
+
+def test_lenient_column_only_where_it_differs():
+    same = [rec("m", "t", 1.0, score_lenient=1.0), rec("m", "t", 0.0, score_lenient=0.0)]
+    rows = summary.rows(same, [cell("m", "t")])
+    assert rows[0]["accuracy_lenient"] == 0.5
+    assert "lenient %" not in summary.to_text(rows)
+    differs = [rec("m", "t", 1.0, score_lenient=1.0), rec("m", "t", 0.0, score_lenient=1.0),
+               rec("m", "t", 0.0, error="HTTP 500")]  # an error counts as 0 in both readings
+    rows = summary.rows(differs, [cell("m", "t")])
+    assert math.isclose(rows[0]["accuracy_lenient"], 2 / 3)
+    text = summary.to_text(rows)
+    assert "lenient %" in text and "66.7" in text
+    assert "lenient %" in summary.to_markdown(rows, "t", [])
+    assert "accuracy_lenient" in summary.to_csv(rows).splitlines()[0]
+
+
+def test_valid_json_and_facts_columns_only_for_tasks_that_have_them():
+    records = [rec("m", "inv", 0.8, score_details={"valid_json": True, "fields": {}}),
+               rec("m", "inv", 0.0, score_details={"valid_json": False}),
+               rec("m", "inv", 0.0, error="timeout"),
+               rec("m", "sum", 0.4, score_details={"lcs": 3, "facts": {"a": True, "b": False}, "fact_recall": 0.5}),
+               rec("m", "sum", 0.6, score_details={"lcs": 4, "facts": {"a": True, "b": True}, "fact_recall": 1.0}),
+               rec("m", "cls", 1.0)]
+    rows = summary.rows(records, [cell("m", "inv"), cell("m", "sum"), cell("m", "cls")])
+    by_task = {r["task"]: r for r in rows}
+    assert math.isclose(by_task["inv"]["valid_json"], 1 / 3) and by_task["inv"]["fact_recall"] is None
+    assert math.isclose(by_task["sum"]["fact_recall"], 0.75) and by_task["sum"]["valid_json"] is None
+    assert by_task["cls"]["valid_json"] is None and by_task["cls"]["accuracy_lenient"] is None
+    text = summary.to_text(rows)
+    assert "valid JSON %" in text and "facts %" in text and "33.3" in text and "75.0" in text
+    plain = summary.to_text(summary.rows([rec("m", "cls", 1.0)], [cell("m", "cls")]))
+    assert "valid JSON" not in plain and "facts" not in plain and "lenient" not in plain

@@ -73,3 +73,12 @@ def test_regex_no_match():
 def test_regex_optional_group_that_did_not_take_part():
     s = regex(pattern=r"code(?: (\d+))?")("code", "")
     assert s.extracted == "" and s.value == 1.0
+
+
+def test_choice_sentence_starting_with_a_capital_a_is_not_option_a():
+    options = ["A mix of four elements.", "A survey.", "Pricing.", "A brand."]
+    assert choice()("A mix of four elements.", "A", options=options).value == 1.0  # the option's text
+    assert choice()("A brand.", "D", options=options).extracted == "D"
+    assert choice()("A good question; I would say C", "C", options=options).extracted is None
+    assert choice()("B because pricing matters", "B").extracted is None  # a bare letter then words...
+    assert choice()("The answer is B because pricing matters", "B").value == 1.0  # ...after "answer is"
