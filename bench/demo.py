@@ -41,10 +41,15 @@ def write_models(model_dir: Path, tasks_dir: Path) -> Path:
     return config
 
 
+def local_tasks(tasks_dir: Path) -> list[str]:
+    """The tasks whose data ships in the folder: Hub tasks would need a download, the demo must not."""
+    return [t.name for t in load_tasks(tasks_dir) if t.spec.data.path is not None]
+
+
 def run_demo(*, tasks_dir: Path = Path("tasks"), tasks: str | None = None, limit: int = 16,
              out: Path = Path("results")) -> tuple[Path, int]:
-    if tasks is None:  # Hub tasks would need a download: the demo runs the tasks whose data ships here
-        tasks = ",".join(t.name for t in load_tasks(tasks_dir) if t.spec.data.path is not None)
+    if tasks is None:
+        tasks = ",".join(local_tasks(tasks_dir))
     opts = Options(tasks_dir=tasks_dir, tasks=tasks, limit=limit, out=out, title="DEMO run", notes=[WARNING])
     prepare_tasks(opts)  # a bad task folder or --limit fails before time goes into building models
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:

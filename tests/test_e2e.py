@@ -171,13 +171,22 @@ def test_demo_runs_anywhere(tmp_path):
     assert m["title"] == "DEMO run" and "RANDOM weights" in m["notes"][0]
     assert m["models"]["demo-small"]["parameters"] > m["models"]["demo-tiny"]["parameters"]
     assert "RANDOM weights" in (folder / "summary.md").read_text()
-    assert len((folder / "records.jsonl").read_text().splitlines()) == 2 * 3 * 3
+    from bench.demo import local_tasks
+
+    shipped = local_tasks(TASKS)  # the Hub tasks are left out: the demo downloads nothing
+    assert m["options"]["tasks"] == shipped
+    assert {json.loads(line)["task"] for line in (folder / "records.jsonl").read_text().splitlines()} == set(shipped)
+    assert len((folder / "records.jsonl").read_text().splitlines()) == 2 * 3 * len(shipped)
 
 
 def test_validate_and_list(tiny_models, tmp_path):
     config = write_models_toml(tmp_path / "models.toml", tiny_models)
     proc = cli("validate", "--config", str(config), "--tasks-dir", str(TASKS))
-    assert proc.returncode == 0 and "ok: 2 model(s), 3 task(s)" in proc.stdout
+    from bench.demo import local_tasks
+
+    n_local = len(local_tasks(TASKS))  # the Hub tasks are skipped offline, each with a line on stderr
+    assert proc.returncode == 0 and f"ok: 2 model(s), {n_local} task(s)" in proc.stdout
+    assert "skipped task gsm8k:" in proc.stderr
     proc = cli("list", "--config", str(config), "--tasks-dir", str(TASKS))
     assert proc.returncode == 0 and proc.stdout.count("local folder") == 2 and "ticket_routing" in proc.stdout
     proc = cli("list", "--config", str(ROOT / "models.toml"), "--tasks-dir", str(TASKS), "--models", "smollm2-135m")

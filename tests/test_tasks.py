@@ -380,8 +380,8 @@ def shipped():
 
 
 def test_shipped_tasks_load_and_render():
-    found = shipped()
-    assert set(found) == {"invoice_fields", "order_math", "ticket_routing"}
+    found = {n: t for n, t in shipped().items() if t.spec.data.path}  # Hub tasks: tests/test_hub_tasks.py
+    assert {"invoice_fields", "order_math", "ticket_routing"} <= set(found)
     for name, task in found.items():
         data = tasks.load(task)
         n_rows = sum(1 for line in (task.path.parent / task.spec.data.path).read_text().splitlines()
@@ -402,10 +402,88 @@ def test_shipped_tasks_load_and_render():
 
 def test_shipped_references_score_full_marks():
     # each reference answer, given as the model output, is scored correct by the task's own scorer
+    from bench.runner import plan
+
     for name, task in shipped().items():
+        if not task.spec.data.path:
+            continue
         data = tasks.load(task)
-        sc = task.spec.score
-        scorer = scoring.make(sc.scorer, labels=sc.labels, tolerance=sc.tolerance, fields=list(sc.fields))
+        p = plan(data)
         for ex in data.examples:
-            ref = tasks.target(data, ex)
-            assert scorer(ref, ref).value == 1.0, (name, ex.id, ref)
+            ref = p.targets[ex.id]
+            assert p.scorer(ref, ref, **p.inputs.get(ex.id, {})).value == 1.0, (name, ex.id, ref)
+
+
+# ---------------------------------------------------------------- targets and scorer inputs
+
+
+SCORE_TASK = """\
+[data]
+path = "d.jsonl"
+{data_extra}
+
+[prompt]
+user = "{{q}}"
+
+[score]
+{score}
+"""
+
+
+def score_task(tmp_path: Path, rows_: list[dict], score: str, data_extra: str = "") -> tasks.TaskData:
+    write_jsonl(tmp_path / "d.jsonl", rows_)
+    return tasks.load(make_task(tmp_path, "d.jsonl", text=SCORE_TASK.format(score=score, data_extra=data_extra)))
+
+
+def test_bare_list_and_dict_fields_render_as_json(tmp_path):
+    spans = [{"type": "NAME", "text": "Zo\u00eb Kr\u00fcger"}]
+    data = score_task(tmp_path, [{"q": "x", "spans": spans, "answers": {"text": ["a", "b"], "answer_start": [1, 5]}}],
+                      'scorer = "span_f1"\ntarget = "{spans}"')
+    ex = data.examples[0]
+    assert tasks.target(data, ex) == '[{"type": "NAME", "text": "Zo\u00eb Kr\u00fcger"}]'  # not repr, not \\u escapes
+    assert tasks.render_value("{answers[text]}", ex.fields) == '["a", "b"]'
+    assert tasks.render_value("{answers}", ex.fields).startswith('{"text": ["a", "b"]')
+    assert tasks.render_value("n = {spans}", ex.fields).startswith("n = [{'type'")  # not bare: plain format
+    assert tasks.render_value("{q}", ex.fields) == "x"
+
+
+def test_target_pattern_takes_the_reference_out_of_a_longer_field(tmp_path):
+    data = score_task(tmp_path, [{"q": "x", "sol": "3 + 4 = <<3+4=7>>7 apples\n#### 1,007"}],
+                      'scorer = "number"\ntarget = "{sol}"\ntarget_pattern = \'####\\s*([^\\n]+)\'')
+    assert tasks.target(data, data.examples[0]) == "1,007"
+    data = score_task(tmp_path, [{"q": "x", "sol": "no marker"}],
+                      'scorer = "number"\ntarget = "{sol}"\ntarget_pattern = "####"')
+    with pytest.raises(ValueError, match="does not match"):
+        tasks.target(data, data.examples[0])
+
+
+def test_score_inputs_for_choice_and_rouge(tmp_path):
+    data = score_task(tmp_path, [{"q": "x", "a": "B", "opts": ["p", "q", "r", "s"]}],
+                      'scorer = "choice"\ntarget = "{a}"\noptions = "{opts}"')
+    assert tasks.score_inputs(data, data.examples[0]) == {"options": ["p", "q", "r", "s"]}
+    data = score_task(tmp_path, [{"q": "x", "s": "Acme pays 5 EUR", "facts": ["Acme", "5 EUR"]}],
+                      'scorer = "rouge_l"\ntarget = "{s}"\nfacts = "{facts}"')
+    assert tasks.score_inputs(data, data.examples[0]) == {"facts": ["Acme", "5 EUR"]}
+
+
+def test_headerless_csv_with_columns_and_a_list_field(tmp_path):
+    (tmp_path / "d.csv").write_text('What is 2+2?,3,4,5,6,B\n"Pick, one",w,x,y,z,D\n', encoding="utf-8")
+    text = SCORE_TASK.format(score='scorer = "choice"\ntarget = "{answer}"\noptions = "{choices}"',
+                             data_extra='columns = ["q", "A", "B", "C", "D", "answer"]\n'
+                                        'fields = { choices = ["A", "B", "C", "D"] }').replace("d.jsonl", "d.csv")
+    data = tasks.load(make_task(tmp_path, "d.csv", text=text))
+    assert [e.fields["q"] for e in data.examples] == ["What is 2+2?", "Pick, one"]  # no row lost to a header
+    assert data.examples[1].fields["choices"] == ["w", "x", "y", "z"]
+    assert tasks.target(data, data.examples[1]) == "D"
+
+
+def test_columns_need_a_csv_file(tmp_path):
+    write_jsonl(tmp_path / "d.jsonl", rows(2))
+    with pytest.raises(InputError, match="'columns' names the columns of a CSV"):
+        make_task(tmp_path, "d.jsonl", data_extra='columns = ["a"]')
+
+
+def test_list_field_with_a_missing_column(tmp_path):
+    write_jsonl(tmp_path / "d.jsonl", rows(2))
+    with pytest.raises(InputError, match="column 'B' is not in"):
+        tasks.load(make_task(tmp_path, "d.jsonl", data_extra='fields = { pair = ["text", "B"] }'))
