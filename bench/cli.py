@@ -9,7 +9,7 @@ from pathlib import Path
 from bench import __version__
 from bench.errors import EXIT_BAD_INPUT, EXIT_OK, InputError
 
-COMMANDS = ("run", "demo", "list", "validate")
+COMMANDS = ("run", "demo", "list", "validate", "task")
 
 EPILOG = """\
 examples:
@@ -18,6 +18,8 @@ examples:
   python -m bench demo                             tiny random models, no GPU or network needed
   python -m bench list                             models and tasks, and whether each model can load now
   python -m bench validate                         check models.toml and tasks/ without running anything
+  python -m bench task init data.csv --input text --target label
+                                                   write tasks/data.toml for your own data, scorer suggested
 
 exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
             3 some cells failed or were skipped, 4 no cell could run
@@ -65,6 +67,14 @@ def parser() -> argparse.ArgumentParser:
     _selection(lst)
     val = sub.add_parser("validate", help="check models.toml and task files (and their data) without running")
     _selection(val)
+    task = sub.add_parser("task", help="task files: 'task init' writes one for your own data")
+    task_sub = task.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+    init = task_sub.add_parser("init", help="write a task file for a CSV, JSONL or Parquet file, with a suggested scorer")
+    init.add_argument("data", type=Path, help="the data file (.csv, .jsonl or .parquet)")
+    init.add_argument("--input", required=True, metavar="COLUMN", help="the column the model reads")
+    init.add_argument("--target", required=True, metavar="COLUMN", help="the column holding the reference answer")
+    init.add_argument("--name", metavar="NAME", help="task name (default: the data file's name)")
+    init.add_argument("--out", type=Path, default=Path("tasks"), metavar="DIR", help="where to write it (default: tasks)")
     return top
 
 
@@ -85,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             from bench.inventory import show
 
             return show(args.config, args.tasks_dir, args.models, args.tasks)
+        if args.command == "task":
+            from bench.taskinit import init
+
+            init(args.data, args.input, args.target, out_dir=args.out, name=args.name)
+            return EXIT_OK
         if args.command == "validate":
             from bench.run import Options, prepare
 

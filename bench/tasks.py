@@ -150,12 +150,12 @@ def _rows(task: Task, path: str | None, split: str) -> tuple[list[dict], dict]:
         if not file.is_file():
             raise InputError(f"{_where(task, key)}: data file {file} not found; "
                              f"fix the path (it is relative to {task.path.parent})")
-        return _read_file(file, spec.columns), {"location": str(file)}
+        return read_file(file, spec.columns), {"location": str(file)}
     return _read_hub(task, split), {"location": f"hf:{spec.hf}", "hf": spec.hf, "config": spec.config,
                                     "split": split, "revision": spec.revision}
 
 
-def _read_file(file: Path, columns: list[str] | None = None) -> list[dict]:
+def read_file(file: Path, columns: list[str] | None = None) -> list[dict]:
     try:
         return _parse_file(file, columns)
     except UnicodeDecodeError as e:
