@@ -291,3 +291,22 @@ def test_json_fields_identifier_with_leading_zeros_is_not_a_number():
     target = json.dumps({"invoice_number": "004913", "total": "1234.5"})
     got = score('{"invoice_number": "4913", "total": "1,234.50"}', target)
     assert got.details["fields"] == {"invoice_number": False, "total": True}
+
+
+@pytest.mark.parametrize("text, want", [
+    ("\u20b91,200", 1200.0),  # rupee sign
+    ("1\u202f234.5", 1234.5),  # narrow no-break space as thousands separator
+    ("Answer: 45%.", 45.0),
+    ("-$1,000.50", -1000.5),
+    ("5 items, then 3.", 3.0),
+    ("Total: USD 2,389.01", 2389.01),
+    ("#### 70,000", 70000.0),
+    ("1,23", 23.0),  # not a thousands group: read as two numbers, the last one counts
+])
+def test_parse_number_more(text, want):
+    assert parse_number(text) == pytest.approx(want)
+
+
+def test_number_decimal_comma_is_not_understood():
+    # documented limit: "1.234,50" reads as 50 (the last number), so it does not match 1234.5
+    assert number(tolerance=0.005)("1.234,50", "1234.5").value == 0.0
