@@ -127,9 +127,8 @@ def build(data_file: Path, input_col: str, target_col: str, out_dir: Path, name:
         decision = Decision(decision.scorer, decision.why,
                             [line.replace("{target[", "{" + tgt + "[") for line in decision.score_lines],
                             decision.instruction, decision.max_new_tokens, decision.stop)
-    id_col = next((c for c in ("id", "ID", "Id") if c in columns), None)
-    if id_col and len({str(r[id_col]) for r in rows}) != len(rows):
-        id_col = None  # not unique: content hashes instead
+    id_col = next((c for c in columns if c not in (input_col, target_col) and re.fullmatch(r"(?i)(.*[_ ])?id", c)
+                   and len({str(r[c]) for r in rows if r[c] not in (None, "")}) == len(rows)), None)  # else: hashes
     rel = Path(os.path.relpath(data_file.resolve(), out_dir.resolve())).as_posix()
     lines = [f"description = {toml_str(f'{name}: {input_col} -> {target_col} ({decision.scorer})')}", "",
              "[data]", f"path = {toml_str(rel)}"]

@@ -145,3 +145,14 @@ def test_empty_target_is_refused(tmp_path, capsys):
 def test_missing_file(tmp_path, capsys):
     code, _, err = init(tmp_path, capsys, tmp_path / "nope.csv", "--input", "a", "--target", "b")
     assert code == 2 and "data file not found" in err
+
+
+def test_an_id_column_is_used_only_when_unique(tmp_path, capsys):
+    rows = [dict(r, ticket_id=f"T-{i}", group_id="g1") for i, r in enumerate(label_rows())]
+    for r in rows:
+        del r["id"]
+    code, out, _ = init(tmp_path, capsys, write_jsonl(tmp_path / "r.jsonl", rows), "--input", "review text",
+                        "--target", "verdict")
+    assert code == 0 and "example ids: column 'ticket_id'" in out
+    toml, _, _ = written(tmp_path, "r")
+    assert toml["data"]["id"] == "ticket_id"
