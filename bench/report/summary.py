@@ -12,7 +12,7 @@ import math
 from bench import stats
 
 COLUMNS = [
-    "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "accuracy_lenient", "valid_json",
+    "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "accuracy_lenient", "accuracy_strict", "valid_json",
     "fact_recall", "truncated", "errors", "retries",
     "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p95_s", "latency_p99_s",
     "ttft_p50_s", "ttft_p90_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s",
@@ -64,18 +64,23 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
 
 
 def scoring_extras(recs: list[dict]) -> dict:
-    """Figures some scorers add, None where the task's scorer has none: lenient accuracy (label),
+    """Figures some scorers add, None where the task's scorer has none: strict and lenient accuracy (label),
     the share of outputs that were valid JSON (json_fields, span_f1) and the mean share of key
-    facts present (rouge_l). An errored example counts as lenient 0, not JSON, no facts."""
+    facts present (rouge_l). An errored example counts as lenient 0, not JSON, no facts. Strict
+    accuracy appears apart from `accuracy` only when a label task scores the lenient reading."""
     def details(r: dict) -> dict:
         return r.get("score_details") or {}
 
     lenient = [float(r.get("score_lenient") or 0.0) for r in recs] if any("score_lenient" in r for r in recs) else []
+    # with primary = "lenient" the strict reading lives in the details
+    strict = [float(details(r).get("strict", r["score"])) for r in recs] if any(
+        "strict" in details(r) for r in recs) else []
     valid = [float(details(r).get("valid_json") is True) for r in recs] if any(
         "valid_json" in details(r) for r in recs) else []
     facts = [float(details(r).get("fact_recall") or 0.0) for r in recs] if any(
         details(r).get("fact_recall") is not None for r in recs) else []
     return {"accuracy_lenient": stats.mean(lenient) if lenient else None,
+            "accuracy_strict": stats.mean(strict) if strict else None,
             "valid_json": stats.mean(valid) if valid else None,
             "fact_recall": stats.mean(facts) if facts else None}
 
@@ -125,14 +130,15 @@ DISPLAY = [
 
 
 # columns shown only when some row has them (lenient: only where it differs from strict accuracy)
-OPTIONAL = {"accuracy": [("lenient %", "accuracy_lenient", "pct"), ("valid JSON %", "valid_json", "pct"),
+OPTIONAL = {"accuracy": [("strict %", "accuracy_strict", "pct"), ("lenient %", "accuracy_lenient", "pct"),
+                         ("valid JSON %", "valid_json", "pct"),
                          ("facts %", "fact_recall", "pct")]}
 
 
 def display(summary: list[dict]) -> list[tuple]:
     """The columns of the printed tables for these rows."""
     def wanted(key: str) -> bool:
-        if key == "accuracy_lenient":
+        if key in ("accuracy_lenient", "accuracy_strict"):
             return any(not _missing(r.get(key)) and not math.isclose(r[key], r["accuracy"]) for r in summary)
         return any(not _missing(r.get(key)) for r in summary)
 

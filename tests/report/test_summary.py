@@ -86,3 +86,12 @@ def test_valid_json_and_facts_columns_only_for_tasks_that_have_them():
     assert "valid JSON %" in text and "facts %" in text and "33.3" in text and "75.0" in text
     plain = summary.to_text(summary.rows([rec("m", "cls", 1.0)], [cell("m", "cls")]))
     assert "valid JSON" not in plain and "facts" not in plain and "lenient" not in plain
+
+
+def test_strict_column_when_a_label_task_scores_the_lenient_reading():
+    records = [rec("m", "t", 1.0, score_lenient=1.0, score_details={"strict": 0.0}),
+               rec("m", "t", 1.0, score_lenient=1.0, score_details={"strict": 1.0})]
+    rows = summary.rows(records, [cell("m", "t")])
+    assert rows[0]["accuracy"] == 1.0 and rows[0]["accuracy_strict"] == 0.5
+    text = summary.to_text(rows)
+    assert "strict %" in text and "lenient %" not in text  # lenient is the accuracy itself here
