@@ -14,6 +14,8 @@ import pytest
 
 from conftest import ROOT, TASKS, write_models_toml
 
+from bench.demo import local_tasks
+
 LIMIT = 6
 
 
@@ -33,7 +35,8 @@ def run(tiny_models, tmp_path_factory):
     shutil.copytree(tiny_models["tiny-chat"], tmp / "broken", ignore=shutil.ignore_patterns("*.safetensors"))
     config = write_models_toml(tmp / "models.toml", {**tiny_models, "missing": "acme/no-such-model",
                                                      "broken": tmp / "broken"}, batch_size=4)
-    proc = cli("--config", str(config), "--tasks-dir", str(TASKS), "--limit", str(LIMIT), "--out", str(tmp / "res"))
+    proc = cli("--config", str(config), "--tasks-dir", str(TASKS), "--tasks", ",".join(local_tasks(TASKS)),
+               "--limit", str(LIMIT), "--out", str(tmp / "res"))  # the Hub tasks need a network
     runs = list((tmp / "res").iterdir())
     assert len(runs) == 1, proc.stderr
     return proc, runs[0], tiny_models
@@ -105,7 +108,7 @@ def test_summary_agrees_with_records_and_cells(run):
     records = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
     cells = [json.loads(line) for line in (folder / "cells.jsonl").read_text().splitlines()]
     rows = list(csv.DictReader((folder / "summary.csv").open()))
-    assert len(rows) == len(cells) == 4 * 3
+    assert len(rows) == len(cells) == 4 * len(local_tasks(TASKS))
     for row in rows:
         recs = [r for r in records if r["model"] == row["model"] and r["task"] == row["task"]]
         cell = next(c for c in cells if c["model"] == row["model"] and c["task"] == row["task"])
@@ -144,8 +147,8 @@ def test_output_tokens_match_a_recount(run):
         b = TransformersBackend(TransformersModel(backend="transformers", model=str(path), device="cpu"))
         b.load()  # only for prompt rendering and padding, shared with the run
         eos = {tok.eos_token_id}
-        for task_file in sorted(TASKS.glob("*.toml")):
-            data = tasks.load(load_task(task_file), limit=LIMIT)
+        for task_name in local_tasks(TASKS):
+            data = tasks.load(load_task(TASKS / f"{task_name}.toml"), limit=LIMIT)
             stop = tuple(data.task.spec.generation.stop)
             max_new = data.task.spec.generation.max_new_tokens
             reqs = plan(data).requests
@@ -171,8 +174,6 @@ def test_demo_runs_anywhere(tmp_path):
     assert m["title"] == "DEMO run" and "RANDOM weights" in m["notes"][0]
     assert m["models"]["demo-small"]["parameters"] > m["models"]["demo-tiny"]["parameters"]
     assert "RANDOM weights" in (folder / "summary.md").read_text()
-    from bench.demo import local_tasks
-
     shipped = local_tasks(TASKS)  # the Hub tasks are left out: the demo downloads nothing
     assert m["options"]["tasks"] == shipped
     assert {json.loads(line)["task"] for line in (folder / "records.jsonl").read_text().splitlines()} == set(shipped)
@@ -182,8 +183,6 @@ def test_demo_runs_anywhere(tmp_path):
 def test_validate_and_list(tiny_models, tmp_path):
     config = write_models_toml(tmp_path / "models.toml", tiny_models)
     proc = cli("validate", "--config", str(config), "--tasks-dir", str(TASKS))
-    from bench.demo import local_tasks
-
     n_local = len(local_tasks(TASKS))  # the Hub tasks are skipped offline, each with a line on stderr
     assert proc.returncode == 0 and f"ok: 2 model(s), {n_local} task(s)" in proc.stdout
     assert "skipped task gsm8k:" in proc.stderr
