@@ -61,12 +61,12 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
     return out
 
 
-def to_csv(summary: list[dict]) -> str:
+def to_csv(summary: list[dict], columns: list[str] = COLUMNS) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     w.writeheader()
     for row in summary:
-        w.writerow({k: "" if _missing(row[k]) else row[k] for k in COLUMNS})
+        w.writerow({k: "" if _missing(row[k]) else row[k] for k in columns})
     return buf.getvalue()
 
 
