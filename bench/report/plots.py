@@ -46,9 +46,12 @@ def footnote_text(merged, rows: list[dict]) -> str:
     return label(text, None)
 
 
-def _finish(plt, fig, foot: str, name: str, out: dict) -> None:
+def _finish(plt, fig, foot: str, name: str, out: dict, tight: bool = True) -> None:
+    """Footnote, layout (figures whose labels were placed keep the margins they were placed in)
+    and both formats."""
     fig.text(0.01, 0.005, "\n".join(textwrap.wrap(foot, 165)[:3]), fontsize=8, color="#444", va="bottom")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    if tight:
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
     for fmt in ("png", "svg"):
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=DPI)
@@ -69,7 +72,7 @@ def _place_labels(ax, points: list[tuple[float, float, str]]) -> None:
         best = None
         for dx, dy, ha in offsets:
             t = ax.annotate(label(text), (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, fontsize=11)
-            box = t.get_window_extent(renderer).expanded(1.05, 1.1)
+            box = t.get_window_extent(renderer).expanded(1.15, 1.3)
             area = ax.bbox
             inside = area.x0 <= box.x0 and box.x1 <= area.x1 and area.y0 <= box.y0 and box.y1 <= area.y1
             hits = any(box.overlaps(b) for b in taken) or any(box.contains(*m) for m in marks)
@@ -82,6 +85,15 @@ def _place_labels(ax, points: list[tuple[float, float, str]]) -> None:
                             arrowprops={"arrowstyle": "-", "color": "#888", "lw": 0.8})
             best = (t, t.get_window_extent(renderer))
         taken.append(best[1])
+
+
+def _log(ax, which: str = "x") -> None:
+    """A log axis whose minor ticks carry no text (laying them out is most of a figure's time)."""
+    from matplotlib.ticker import NullFormatter
+
+    for name in which:
+        getattr(ax, f"set_{name}scale")("log")
+        getattr(ax, f"{name}axis").set_minor_formatter(NullFormatter())
 
 
 def pareto(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
@@ -113,7 +125,7 @@ def accuracy_vs_cost(plt, rows: list[dict], title: str, foot: str, name: str, ou
     if len(front) > 1:
         xs, ys = [p[0] for p in front], [p[1] for p in front]
         ax.step(xs, ys, where="post", color="#2ca02c", lw=2, alpha=0.7, label="Pareto frontier")
-    ax.set_xscale("log")
+    _log(ax)
     if pts:
         lo, hi = min(p[0] for p in pts), max(p[0] for p in pts)
         ax.set_xlim(lo / 3, hi * 3)
@@ -125,11 +137,11 @@ def accuracy_vs_cost(plt, rows: list[dict], title: str, foot: str, name: str, ou
     ax.plot([], [], "o", color="#d62728", label="API (tokens)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=10, frameon=False)
     ax.grid(True, which="major", alpha=0.3)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.84, bottom=0.17)
     if pts:
-        fig.canvas.draw()
         _place_labels(ax, pts)
     note = f" Not shown (no price): {', '.join(unpriced)}." if unpriced else ""
-    _finish(plt, fig, foot + label(note, None), name, out)
+    _finish(plt, fig, foot + label(note, None), name, out, tight=False)
 
 
 def accuracy_vs_latency(plt, rows: list[dict], overall: list[dict], foot: str, out: dict) -> None:
@@ -140,6 +152,9 @@ def accuracy_vs_latency(plt, rows: list[dict], overall: list[dict], foot: str, o
     cols = min(n, 2)
     nrows = math.ceil(n / cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(SLIDE[0], max(SLIDE[1], 4.2 * nrows)), squeeze=False)
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.7 / fig.get_figheight(), bottom=1.2 / fig.get_figheight(),
+                        hspace=0.5, wspace=0.25)
+    placements = []
     for ax, (task, rs) in zip(axes.flat, groups.items()):
         pts = []
         for r in rs:
@@ -150,21 +165,21 @@ def accuracy_vs_latency(plt, rows: list[dict], overall: list[dict], foot: str, o
                         color="#1f77b4" if r["pricing"].hourly else "#d62728", ms=7)
             pts.append((x, y, r["model"]))
         ax.set_title(label(task), fontsize=13)
-        ax.set_xscale("log")
+        _log(ax)
         if pts:
             ax.set_xlim(min(p[0] for p in pts) / 2, max(p[0] for p in pts) * 2)
         ax.set_ylim(-5, 108)
         ax.set_xlabel("p95 latency per request (ms, log scale)")
         ax.set_ylabel("accuracy (%)")
         ax.grid(True, alpha=0.3)
-        if pts:
-            fig.canvas.draw()
-            _place_labels(ax, pts)
+        placements.append((ax, pts))
+    for ax, pts in placements:
+        _place_labels(ax, pts)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle("Accuracy vs p95 latency (blue: local/self-hosted, the latency of the request's batch; red: API)",
                  fontsize=14)
-    _finish(plt, fig, foot, "accuracy_vs_latency", out)
+    _finish(plt, fig, foot, "accuracy_vs_latency", out, tight=False)
 
 
 def _spread(values: list[float]) -> tuple[float, float, float]:
@@ -240,7 +255,7 @@ def monthly_cost(plt, rows: list[dict], baseline, utilisation: float, title: str
 
     volumes = np.logspace(3, 9, 600)
     fig, ax = plt.subplots(figsize=SLIDE)
-    drawn, free = [], []
+    drawn, free, marks = [], [], 0
     for r in rows:
         c, p = r["cost"], r["pricing"]
         if c.usd_per_request is None:
@@ -264,13 +279,14 @@ def monthly_cost(plt, rows: list[dict], baseline, utilisation: float, title: str
                 if 1e3 <= v <= 1e9:
                     yv = cost.self_hosted_monthly_usd(v, p.usd_per_hour, c.requests_per_s, utilisation)
                     ax.plot([v], [yv], "k*", ms=14, zorder=5)
+                    # staggered: several models often break even at the same volume (one machine each)
                     ax.annotate(label(f"break-even {r['model']}\nvs {baseline['model']}: {v:,.0f}/month"), (v, yv),
-                                xytext=(10, -30), textcoords="offset points", fontsize=10,
+                                xytext=(12, -34 - 36 * marks), textcoords="offset points", fontsize=10,
                                 arrowprops={"arrowstyle": "-", "color": "#555"})
+                    marks += 1
         elif p.hourly and p.usd_per_hour == 0:
             free.append(r["model"])
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log(ax, "xy")
     ax.set_xlabel("requests per month (log scale)")
     ax.set_ylabel("cost per month (USD, log scale)")
     ax.set_title(title)
@@ -279,7 +295,8 @@ def monthly_cost(plt, rows: list[dict], baseline, utilisation: float, title: str
         ax.legend(loc="upper left", fontsize=9)
     note = (f" Self-hosted: whole machines at {utilisation:.0%} utilisation, each usd_per_hour x 730 h."
             + (f" Free, not drawn: {', '.join(free)}." if free else ""))
-    _finish(plt, fig, foot + label(note, None), name, out)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.17)
+    _finish(plt, fig, foot + label(note, None), name, out, tight=False)
 
 
 def heatmap(plt, rows: list[dict], foot: str, out: dict) -> None:
