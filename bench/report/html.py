@@ -108,7 +108,7 @@ def _example_html(r: dict) -> str:
     cls = "ok" if float(r["score"]) >= 1 else "bad"
     return (f"<p><b>{esc(r['example_id'])}</b>: score <span class='{cls}'>{esc(r['score'])}</span> "
             f"({esc(cut(r.get('score_reason'), 200))}); target <code>{esc(cut(r.get('target'), 200))}</code>, "
-            f"extracted <code>{esc(cut(r.get('extracted'), 200))}</code>"
+            f"extracted <code>{esc(cut(r.get('extracted'), 200)) or '(nothing)'}</code>"
             + (f"; error: {esc(cut(r['error'], 300))}" if r.get("error") else "")
             + f"</p><pre>{esc(cut(r.get('output')))}</pre>")
 
