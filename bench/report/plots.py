@@ -328,6 +328,8 @@ def draw_all(merged, rows: list[dict], overall: list[dict], baselines: dict, uti
     plt = _plt()
     foot = footnote_text(merged, rows)
     out: dict[str, bytes] = {}
+    heat_rows = rows
+    rows = [r for r in rows if r["n"]]  # cells that did not run are in the tables, not on the plots
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     if overall:
         accuracy_vs_cost(plt, overall, "Accuracy vs cost, all tasks pooled", foot, "accuracy_vs_cost_overall", out)
@@ -340,5 +342,5 @@ def draw_all(merged, rows: list[dict], overall: list[dict], baselines: dict, uti
     for t in tasks:
         monthly_cost(plt, [r for r in rows if r["task"] == t], baselines.get(t), utilisation,
                      f"Monthly cost vs monthly volume: {label(t)}", foot, f"monthly_cost_{t}", out)
-    heatmap(plt, rows, foot, out)
+    heatmap(plt, heat_rows, foot, out)
     return out

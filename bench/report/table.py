@@ -71,7 +71,7 @@ def _break_evens(rows: list[dict], utilisation: float, baseline: str | None) -> 
 def overall_rows(rows: list[dict], merged: Merged) -> list[dict]:
     """One row per model over every task (examples pooled), for models that ran every reported
     task: a model missing a task would be compared on an easier or harder mix."""
-    tasks = sorted({r["task"] for r in rows})
+    tasks = sorted({r["task"] for r in rows if r["status"] == "ok" and r["n"]})
     by_cell = _records_by_cell(merged.records)
     cells = {(c["model"], c["task"]): c for c in merged.cells}
     out = []

@@ -91,14 +91,17 @@ def test_one_run_reports_into_its_own_folder(tmp_path):
 
 
 def test_merging_runs_takes_each_cell_from_the_run_that_ran_it(tmp_path):
-    local = make_run(tmp_path / "gpu-box", {"small": local_model(), "big": api_model()},
-                     {("small", "t1"): SCORES_SMALL}, statuses={("big", "t1"): "no_key"})
+    local = make_run(tmp_path / "gpu-box", {"small": local_model(), "big": api_model(), "ghost": local_model()},
+                     {("small", "t1"): SCORES_SMALL}, statuses={("big", "t1"): "no_key", ("ghost", "t1"): "skipped"})
     api = make_run(tmp_path / "laptop", {"big": api_model()}, {("big", "t1"): SCORES_BIG})
     proc = cli("report", str(local), str(api), "--out", str(tmp_path / "rep"))
     assert proc.returncode == 0, proc.stderr
     rows = rows_of(tmp_path / "rep")
     assert rows["big"]["status"] == "ok" and rows["big"]["run_id"] == "laptop"
     assert rows["small"]["run_id"] == "gpu-box" and rows["small"]["break_even_vs"] == "big"
+    assert rows["ghost"]["status"] == "skipped" and rows["ghost"]["cost_usd"] == ""
+    md = (tmp_path / "rep" / "summary.md").read_text()
+    assert "ghost x t1: not run" in md and "| small | 1 | 20 | 75.0 |" in md  # pooled rows skip the ghost
 
     again = make_run(tmp_path / "again", {"small": local_model()}, {("small", "t1"): SCORES_BIG})
     proc = cli("report", str(local), str(again), "--out", str(tmp_path / "rep3"))
