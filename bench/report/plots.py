@@ -323,6 +323,13 @@ def heatmap(plt, rows: list[dict], foot: str, out: dict) -> None:
     _finish(plt, fig, foot, "accuracy_heatmap", out)
 
 
+def file_stem(name: str) -> str:
+    """A task name as part of a file name: a tampered run folder must not write outside plots/."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)[:80] or "_"
+
+
 def draw_all(merged, rows: list[dict], overall: list[dict], baselines: dict, utilisation: float) -> dict[str, bytes]:
     """Every figure as {file name: bytes}; baselines maps a task (and 'overall') to its API row."""
     plt = _plt()
@@ -335,12 +342,12 @@ def draw_all(merged, rows: list[dict], overall: list[dict], baselines: dict, uti
         accuracy_vs_cost(plt, overall, "Accuracy vs cost, all tasks pooled", foot, "accuracy_vs_cost_overall", out)
     for t in tasks:
         accuracy_vs_cost(plt, [r for r in rows if r["task"] == t], f"Accuracy vs cost: {label(t)}", foot,
-                         f"accuracy_vs_cost_{t}", out)
+                         f"accuracy_vs_cost_{file_stem(t)}", out)
     accuracy_vs_latency(plt, rows, overall, foot, out)
     speed(plt, rows, merged.records, foot, out)
     memory(plt, rows, foot, out)
     for t in tasks:
         monthly_cost(plt, [r for r in rows if r["task"] == t], baselines.get(t), utilisation,
-                     f"Monthly cost vs monthly volume: {label(t)}", foot, f"monthly_cost_{t}", out)
+                     f"Monthly cost vs monthly volume: {label(t)}", foot, f"monthly_cost_{file_stem(t)}", out)
     heatmap(plt, heat_rows, foot, out)
     return out

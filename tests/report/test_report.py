@@ -153,6 +153,9 @@ def hostile_run(tmp_path):
 
 def test_hostile_outputs_and_names_stay_inert_text(tmp_path):
     run = hostile_run(tmp_path)
+    odd = make_run(tmp_path / "odd", {"m": api_model()}, {("m", "../../escape"): [1.0]})
+    assert cli("report", str(odd)).returncode == 0
+    assert (odd / "plots" / "accuracy_vs_cost_______escape.png").is_file() and not (tmp_path / "escape.png").exists()
     proc = cli("report", str(run))
     assert proc.returncode == 0, proc.stderr
     page = (run / "report.html").read_text()
