@@ -9,7 +9,9 @@ from pathlib import Path
 from bench import __version__
 from bench.errors import EXIT_BAD_INPUT, EXIT_OK, InputError
 
-COMMANDS = ("run", "demo", "list", "validate", "task")
+EXIT_NO_MODEL = 1  # recommend: no model meets every bar
+
+COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend")
 
 EPILOG = """\
 examples:
@@ -20,9 +22,13 @@ examples:
   python -m bench validate                         check models.toml and tasks/ without running anything
   python -m bench task init data.csv --input text --target label
                                                    write tasks/data.toml for your own data, scorer suggested
+  python -m bench report results/RUN1 results/RUN2 --config new-prices.toml
+                                                   merged tables, plots and report.html, re-priced
+  python -m bench recommend --task ticket_routing --min-accuracy 0.9 --max-p95-latency-ms 800 results/RUN
 
 exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
-            3 some cells failed or were skipped, 4 no cell could run
+            3 some cells failed or were skipped, 4 no cell could run;
+            recommend: 0 a model was recommended, 1 no model meets every bar, 2 bad input
 """
 
 
@@ -75,7 +81,29 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--target", required=True, metavar="COLUMN", help="the column holding the reference answer")
     init.add_argument("--name", metavar="NAME", help="task name (default: the data file's name)")
     init.add_argument("--out", type=Path, default=Path("tasks"), metavar="DIR", help="where to write it (default: tasks)")
+    rep = sub.add_parser("report", help="tables, plots and report.html from one or more run folders (re-priced with --config)")
+    _reporting(rep)
+    rep.add_argument("--out", type=Path, metavar="DIR",
+                     help="where to write (default: the run folder for one run, a new report-<time> folder beside the first for several)")
+    rec = sub.add_parser("recommend", help="the cheapest model meeting every bar on one task")
+    rec.add_argument("--task", required=True, metavar="T", help="the task to choose a model for")
+    rec.add_argument("--min-accuracy", type=float, metavar="A", help="fraction, 0.9 = 90%%")
+    rec.add_argument("--max-p95-latency-ms", type=float, metavar="L")
+    rec.add_argument("--max-usd-per-1k", type=float, metavar="C", help="USD per 1,000 requests")
+    rec.add_argument("--volume-per-month", type=float, metavar="V",
+                     help="requests/month: self-hosted models are then priced as whole machines at this volume")
+    _reporting(rec)
     return top
+
+
+def _reporting(p: argparse.ArgumentParser) -> None:
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run folders (results/<run id>)")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="models.toml whose prices replace the runs' (re-pricing without re-running)")
+    p.add_argument("--utilisation", type=float, default=0.5, metavar="U",
+                   help="share of the time a self-hosted machine is busy, for monthly costs and break-even (default 0.5)")
+    p.add_argument("--baseline", metavar="MODEL",
+                   help="API model for break-even (default: the most accurate per-token priced model of each task)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
 
             init(args.data, args.input, args.target, out_dir=args.out, name=args.name)
             return EXIT_OK
+        if args.command == "report":
+            from bench.report.build import report
+
+            report(args.runs, out=args.out, prices=args.config, utilisation=args.utilisation, baseline=args.baseline)
+            return EXIT_OK
+        if args.command == "recommend":
+            return _recommend(args)
         if args.command == "validate":
             from bench.run import Options, prepare
 
@@ -120,3 +155,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _recommend(args) -> int:
+    from bench.recommend import Bars, lines, recommend
+    from bench.report.build import load, tables
+
+    bars = Bars(args.min_accuracy, args.max_p95_latency_ms, args.max_usd_per_1k, args.volume_per_month,
+                args.utilisation)
+    bars.check()
+    merged = load(args.runs, args.config)
+    rows, _, _ = tables(merged, args.utilisation, args.baseline)
+    rec = recommend(rows, merged.records, args.task, bars)
+    print("\n".join(lines(rec, bars)))
+    return EXIT_OK if rec.chosen is not None else EXIT_NO_MODEL

@@ -36,6 +36,7 @@ class Hardware(Strict):
 
     usd_per_hour: float = Field(ge=0)
     usd_per_kwh: float | None = Field(default=None, ge=0)
+    prices_as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     description: str = ""
 
 

@@ -11,8 +11,11 @@ from bench import tinymodel
 from bench.config import load_tasks
 from bench.run import Options, execute, prepare_tasks
 
+NOMINAL_USD_PER_HOUR = 0.10  # a small cloud VM; re-price with `bench report RUN --config FILE`
+
 WARNING = ("DEMO: two tiny models with RANDOM weights, built on this machine. The accuracy figures "
-           "mean nothing; the timings show only how fast this machine runs such tiny models.")
+           "mean nothing; the timings show only how fast this machine runs such tiny models; costs use a "
+           f"nominal ${NOMINAL_USD_PER_HOUR:.2f}/h for this machine.")
 
 # name -> (hidden size, layers, attention heads, chat template policy): two sizes, both template paths
 SIZES = {"demo-tiny": (64, 2, 4, "auto"), "demo-small": (256, 4, 8, "none")}
@@ -30,7 +33,9 @@ def corpus(tasks_dir: Path) -> list[str]:
 def write_models(model_dir: Path, tasks_dir: Path) -> Path:
     """Build the demo models and a models.toml that points at them; return its path."""
     lines = corpus(tasks_dir)
-    toml = ['[hardware.this-machine]', 'usd_per_hour = 0.0', 'description = "the machine running the demo"', ""]
+    # a nominal price, so that the demo's cost columns and plots show something: not a quote
+    toml = ['[hardware.this-machine]', f'usd_per_hour = {NOMINAL_USD_PER_HOUR}',
+            'description = "the machine running the demo, at a nominal price"', ""]
     for seed, (name, (hidden, layers, heads, template)) in enumerate(SIZES.items()):
         path = tinymodel.build(model_dir / name, lines, hidden=hidden, layers=layers, heads=heads, seed=seed)
         toml += [f"[models.{name}]", 'backend = "transformers"', f"model = {json.dumps(str(path))}",

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bench import manifest, tasks
+from bench import cost, manifest, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
-from bench.errors import InputError, exit_code
-from bench.report import summary
+from bench.errors import InputError, exit_code, one_line
+from bench.report import build, summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
 from bench.store import RunStore, read_run
 
@@ -90,7 +90,8 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     store.write_manifest(man)
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
-    recorder = Recorder(store, prep.plans)
+    pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
+    recorder = Recorder(store, prep.plans, pricing)
     cells: list[Cell] = []
     for task, why in prep.skipped_tasks.items():
         echo(f"skipping task {task}: {why}", file=sys.stderr)
@@ -119,12 +120,23 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
 
     man["finished_utc"] = manifest.utc_now()
     store.write_manifest(man)
-    _, records, cell_rows = read_run(store.path)
-    table = summary.rows(records, cell_rows)
-    store.write_text("summary.csv", summary.to_csv(table))
-    store.write_text("summary.md", summary.to_markdown(table, f"{opts.title}: {store.run_id}", opts.notes))
+    title = f"{opts.title}: {store.run_id}"
+    try:
+        files, table = build.render(build.load([store.path], None), title=title, notes=opts.notes)
+    except Exception as e:  # the measurements are safe on disk; a figure that cannot be drawn must not lose them
+        echo(f"warning: plots and report.html could not be made ({one_line(e)}); "
+             f"retry with: bench report {store.path}", file=sys.stderr)
+        _, records, cell_rows = read_run(store.path)
+        table = summary.rows(records, cell_rows)
+        files = {"summary.csv": summary.to_csv(table).encode(),
+                 "summary.md": summary.to_markdown(table, title, opts.notes).encode()}
+    build.write(store.path, files)
     for note in opts.notes:
         echo(note)
     echo(summary.to_text(table))
+    if "report.html" in files:
+        echo("")
+        echo(build.terminal(table))
+        echo(f"\nreport: {store.path / 'report.html'}")
     echo(f"\nrun folder: {store.path}")
     return store.path, exit_code([c.status for c in cells])

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import scoring, tasks
+from bench import cost, scoring, tasks
 from bench.backends.base import Request
 from bench.config import TransformersModel
 from bench.errors import InputError
@@ -103,8 +103,8 @@ def batches(requests: list[Request], size: int) -> list[list[Request]]:
 class Recorder:
     """Turns completions into scored records and appends them; tracks each cell's totals."""
 
-    def __init__(self, store: RunStore, plans: dict[str, Plan]):
-        self.store, self.plans = store, plans
+    def __init__(self, store: RunStore, plans: dict[str, Plan], pricing: dict[str, cost.Pricing] | None = None):
+        self.store, self.plans, self.pricing = store, plans, pricing or {}
 
     def record(self, cell: Cell, example_ids: list[str], completions: list[dict], repeat: int = 0) -> None:
         p = self.plans[cell.task]
@@ -130,6 +130,8 @@ class Recorder:
                 "truncated": comp["finish_reason"] == "length",
                 **{k: v for k, v in comp.items() if k != "text"},
             })
+        for row in rows:  # priced as written; `bench report` re-prices from the same fields
+            row["cost_usd"] = cost.request_cost_usd(row, self.pricing.get(cell.model, cost.Pricing()), cell.concurrency)
         self.store.append(RECORDS, rows)
         cell.recorded += len(rows)
 

@@ -59,9 +59,11 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
                 for repeat in range(job.repeats):
                     t0 = measure.now()
                     for batch in job.batches:
+                        tb = measure.now()
                         completions = backend.generate_batch(batch, speed=job.speed)
+                        batch_wall_s = measure.now() - tb  # tokenising and decoding included: what cost is charged on
                         queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
-                                   [c.to_dict() for c in completions]))
+                                   [c.to_dict() | {"batch_wall_s": batch_wall_s} for c in completions]))
                     walls.append(measure.now() - t0)
             finally:  # the meters' threads stop whatever happened
                 joules, nvml_peak = energy.stop(), gpu_memory.stop()

@@ -85,12 +85,12 @@ def scoring_extras(recs: list[dict]) -> dict:
             "fact_recall": stats.mean(facts) if facts else None}
 
 
-def to_csv(summary: list[dict]) -> str:
+def to_csv(summary: list[dict], columns: list[str] = COLUMNS) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     w.writeheader()
     for row in summary:
-        w.writerow({k: "" if _missing(row[k]) else row[k] for k in COLUMNS})
+        w.writerow({k: "" if _missing(row[k]) else row[k] for k in columns})
     return buf.getvalue()
 
 
@@ -150,7 +150,8 @@ def display(summary: list[dict]) -> list[tuple]:
     return out
 
 
-def _cells(row: dict, columns: list[tuple]) -> list[str]:
+def cells(row: dict, columns: list[tuple]) -> list[str]:
+    """The formatted values of one summary row for the given display columns."""
     out = []
     for _, key, kind in columns:
         if kind == "ci":
@@ -168,7 +169,7 @@ def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
     head = [h for h, _, _ in columns]
     lines = [f"# {title}", ""] + [f"> {n}" for n in notes] + ([""] if notes else [])
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(_cells(r, columns)) + " |" for r in summary]
+    lines += ["| " + " | ".join(cells(r, columns)) + " |" for r in summary]
     problems = unfinished(summary)
     if problems:
         lines += ["", "Cells that did not finish:", ""] + [f"- {p}" for p in problems]
@@ -211,7 +212,7 @@ def to_text(summary: list[dict]) -> str:
     """A fixed-width table for the terminal, then the reasons of cells that did not finish."""
     columns = display(summary)
     head = [h for h, _, _ in columns]
-    body = [_cells(r, columns) for r in summary]
+    body = [cells(r, columns) for r in summary]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
 
     def fmt(cols: list[str]) -> str:

@@ -1,0 +1,117 @@
+"""`bench report`: run folders in, summary.csv, summary.md, plots/ and report.html out. Everything
+is computed in memory first, so bad input (a folder that is not a run, a corrupted line, a bad
+prices file) stops it before a single file is written."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.errors import InputError
+from bench.report import html, plots, summary, table
+from bench.report.runs import Merged, merge, reprice
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DEFAULT_UTILISATION = 0.5
+
+
+def check_options(utilisation: float) -> None:
+    if not 0 < utilisation <= 1:
+        raise InputError(f"--utilisation {utilisation}: must be above 0 and at most 1 (0.5 = busy half the time)")
+
+
+def load(folders: list[Path], prices: Path | None) -> Merged:
+    merged = merge(folders)
+    if prices is not None:
+        reprice(merged, prices)
+    return merged
+
+
+def tables(merged: Merged, utilisation: float, baseline: str | None) -> tuple[list[dict], list[dict], dict]:
+    """The per-cell rows with costs, the pooled rows, and each task's break-even baseline."""
+    check_options(utilisation)
+    if baseline is not None and baseline not in merged.pricing:
+        raise InputError(f"--baseline {baseline!r}: no such model in these runs "
+                         f"(known: {', '.join(sorted(merged.pricing))})")
+    rows = table.priced_rows(merged, utilisation, baseline)
+    overall = table.overall_rows(rows, merged)
+    baselines = {t: table.baseline_for(rows, t, baseline) for t in dict.fromkeys(r["task"] for r in rows)}
+    return rows, overall, baselines
+
+
+def markdown(title: str, notes: list[str], rows: list[dict], overall: list[dict], utilisation: float) -> str:
+    text = summary.to_markdown(rows, title, notes)
+    lines = ["", "## Cost", ""] + table.markdown_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
+    lines += ["", table.COST_NOTE.format(u=utilisation)]
+    if overall:
+        lines += ["", "## All tasks pooled", ""]
+        lines += table.markdown_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall])
+    return text + "\n".join(lines) + "\n"
+
+
+def terminal(rows: list[dict]) -> str:
+    """The cost table for the end of a run or a report in the terminal."""
+    return table.text_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
+
+
+def render(merged: Merged, *, title: str, notes: list[str], utilisation: float = DEFAULT_UTILISATION,
+           baseline: str | None = None) -> tuple[dict[str, bytes], list[dict]]:
+    """Every output file as {relative path: bytes}, and the rows (for printing)."""
+    rows, overall, baselines = tables(merged, utilisation, baseline)
+    figures = plots.draw_all(merged, rows, overall, baselines, utilisation)
+    definitions = [(f.name, f.read_text(encoding="utf-8")) for f in (DOCS / "metrics.md", DOCS / "cost.md")
+                   if f.is_file()]
+    page = html.build(title=title, merged=merged, rows=rows, overall=overall, plots=figures,
+                      definitions=definitions, notes=notes, utilisation=utilisation)
+    files = {"summary.csv": summary.to_csv(rows, summary.COLUMNS + table.COST_COLUMNS).encode(),
+             "summary.md": markdown(title, notes, rows, overall, utilisation).encode(),
+             "report.html": page.encode()}
+    files.update({f"plots/{name}": data for name, data in figures.items()})
+    return files, rows
+
+
+def check_out(out: Path) -> None:
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: cannot write the report here; pass --out with a folder you can write")
+
+
+def write(out: Path, files: dict[str, bytes]) -> None:
+    """Each file replaced atomically: a reader sees the old report or the new one."""
+    for rel, data in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+
+def default_out(folders: list[Path]) -> Path:
+    """One run: its own folder. Several: a new folder beside the first."""
+    if len(folders) == 1:
+        return folders[0]
+    return folders[0].parent / ("report-" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ"))
+
+
+def report(folders: list[Path], *, out: Path | None = None, prices: Path | None = None,
+           utilisation: float = DEFAULT_UTILISATION, baseline: str | None = None, echo=print) -> Path:
+    check_options(utilisation)
+    merged = load(folders, prices)
+    out = out or default_out(folders)
+    check_out(out)
+    titles = {m.get("title") or "Benchmark summary" for m in merged.manifests}
+    title = (titles.pop() if len(titles) == 1 else "Benchmark report") + ": " + ", ".join(merged.run_ids)
+    notes = list(dict.fromkeys(n for m in merged.manifests for n in (m.get("notes") or [])))
+    if prices is not None:
+        notes.append(f"Re-priced with {prices} (models it does not define keep their run's prices).")
+    files, rows = render(merged, title=title, notes=notes, utilisation=utilisation, baseline=baseline)
+    write(out, files)
+    echo(summary.to_text(rows))
+    echo("")
+    echo(terminal(rows))
+    echo(f"\nreport: {out / 'report.html'}", file=sys.stdout)
+    return out

@@ -1,0 +1,156 @@
+"""report.html: one self-contained file (plots as base64 PNG, inline CSS, no script, nothing
+fetched). Every piece of text that comes from a run (outputs, names, configs) is escaped, control
+characters are shown as escapes, and long outputs are cut, so a hostile output stays inert text."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+
+from bench.report import summary, table
+
+SHOWN_CHARS = 600  # of one example output
+EXAMPLES_PER_CELL = 3
+
+CSS = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
+th{background:#f0f0f0}td:nth-child(-n+2),th:nth-child(-n+2){text-align:left;white-space:nowrap}
+img{max-width:100%;border:1px solid #ddd;margin:.5em 0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+.ok{color:#176d2c}.bad{color:#a0161b}details{margin:.4em 0}code{background:#f3f3f3;padding:0 3px}
+"""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def esc(value) -> str:
+    """Text from a run, safe in HTML: control characters as visible escapes, then html.escape."""
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+    return html.escape(text, quote=True)
+
+
+def cut(text, limit: int = SHOWN_CHARS) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= limit else text[:limit] + f" [... {len(text) - limit:,} more characters]"
+
+
+def _table(head: list[str], body: list[list[str]]) -> str:
+    return ("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in body) + "</table>")
+
+
+def markdown(text: str) -> str:
+    """The docs' small Markdown subset (headings, tables, bullets, code blocks, `code`, **bold**)
+    as HTML; everything escaped first."""
+    out, para, rows, code = [], [], [], None
+
+    def inline(s: str) -> str:
+        s = esc(s)
+        s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
+        return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
+
+    def flush() -> None:
+        if para:
+            out.append("<p>" + inline(" ".join(para)) + "</p>")
+            para.clear()
+        if rows:
+            cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows if not re.match(r"^\|[\s|:-]+\|$", r.strip())]
+            out.append("<table>" + "".join("<tr>" + "".join(f"<{'th' if i == 0 else 'td'} style='text-align:left'>{inline(c)}</{'th' if i == 0 else 'td'}>"
+                                                           for c in row) + "</tr>" for i, row in enumerate(cells)) + "</table>")
+            rows.clear()
+
+    for line in text.splitlines():
+        if code is not None:
+            if line.startswith("```"):
+                out.append("<pre>" + esc("\n".join(code)) + "</pre>")
+                code = None
+            else:
+                code.append(line)
+            continue
+        if line.startswith("```"):
+            flush()
+            code = []
+        elif line.startswith("|"):
+            if para:
+                flush()
+            rows.append(line)
+        elif m := re.match(r"^(#{1,4})\s+(.*)", line):
+            flush()
+            level = min(6, len(m.group(1)) + 2)
+            out.append(f"<h{level}>{inline(m.group(2))}</h{level}>")
+        elif line.startswith(("- ", "* ")):
+            flush()
+            out.append("<ul><li>" + inline(line[2:]) + "</li></ul>")
+        elif not line.strip():
+            flush()
+        else:
+            if rows:
+                flush()
+            para.append(line.strip())
+    flush()
+    if code is not None:
+        out.append("<pre>" + esc("\n".join(code)) + "</pre>")
+    return "\n".join(out)
+
+
+def _examples(records: list[dict], model: str, task: str) -> list[dict]:
+    """A few of the cell's first-repeat records: wrong answers first (what a reader checks), then right."""
+    recs = [r for r in records if r["model"] == model and r["task"] == task and r.get("repeat", 0) == 0]
+    wrong = [r for r in recs if float(r["score"]) < 1]
+    right = [r for r in recs if float(r["score"]) >= 1]
+    return (wrong[:2] + right[:1] + wrong[2:] + right[1:])[:EXAMPLES_PER_CELL]
+
+
+def _example_html(r: dict) -> str:
+    cls = "ok" if float(r["score"]) >= 1 else "bad"
+    return (f"<p><b>{esc(r['example_id'])}</b>: score <span class='{cls}'>{esc(r['score'])}</span> "
+            f"({esc(cut(r.get('score_reason'), 200))}); target <code>{esc(cut(r.get('target'), 200))}</code>, "
+            f"extracted <code>{esc(cut(r.get('extracted'), 200)) or '(nothing)'}</code>"
+            + (f"; error: {esc(cut(r['error'], 300))}" if r.get("error") else "")
+            + f"</p><pre>{esc(cut(r.get('output')))}</pre>")
+
+
+def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: dict[str, bytes],
+          definitions: list[tuple[str, str]], notes: list[str], utilisation: float) -> str:
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+             f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
+             f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
+             f"<h1>{esc(title)}</h1>",
+             "<p>Runs: " + ", ".join(f"<code>{esc(r)}</code>" for r in merged.run_ids) + "</p>"]
+    parts += [f"<p><b>{esc(n)}</b></p>" for n in notes]
+    parts.append("<h2 id='summary'>Summary</h2>")
+    columns = summary.display(rows)
+    parts.append(_table([h for h, _, _ in columns], [summary.cells(r, columns) for r in rows]))
+    parts.append("<h2 id='cost'>Cost</h2>")
+    parts.append(_table(table.COST_HEAD, [table.cost_cells(r) for r in rows]))
+    parts.append(f"<p>{esc(table.COST_NOTE.format(u=utilisation))}</p>")
+    if overall:
+        parts.append("<h3>All tasks pooled</h3>")
+        parts.append(_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall]))
+    parts.append("<h2 id='plots'>Plots</h2>")
+    for name, data in plots.items():
+        if name.endswith(".png"):
+            parts.append(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+                         f"<figcaption>{esc(name)} (SVG beside it in plots/)</figcaption></figure>")
+    parts.append("<h2 id='examples'>Example outputs</h2>")
+    for r in rows:
+        ex = _examples(merged.records, r["model"], r["task"])
+        if ex:
+            parts.append(f"<details><summary>{esc(r['model'])} x {esc(r['task'])}</summary>"
+                         + "".join(_example_html(x) for x in ex) + "</details>")
+    parts.append("<h2 id='definitions'>Definitions</h2>")
+    for name, text in definitions:
+        parts.append(f"<details><summary>{esc(name)}</summary>{markdown(text)}</details>")
+    parts.append("<h2 id='manifest'>Manifest</h2>")
+    for m in merged.manifests:
+        parts.append(f"<details><summary>run {esc(m.get('run_id'))}</summary><pre>"
+                     f"{esc(cut(json.dumps(m, indent=2, ensure_ascii=False, default=str), 200_000))}</pre></details>")
+    prices = {m: {"source": merged.price_source.get(m), **p.__dict__} for m, p in merged.pricing.items()}
+    parts.append("<h3>Prices used in this report</h3><pre>" + esc(json.dumps(prices, indent=2)) + "</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+

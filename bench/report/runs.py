@@ -1,0 +1,137 @@
+"""Run folders read back for a report: cells and records merged across runs, and each model's
+pricing, from the run's own manifest or re-priced from another models.toml.
+
+Merging: a (model, task) cell may come from one run only. A cell that did not run (no records:
+skipped, no key) gives way to the same cell with records in another run; two runs that both have
+records for the same cell are an error, so no figure is ever silently replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+from bench.cost import Pricing, pricing_of
+from bench.errors import InputError
+from bench.store import CELLS, RECORDS, read_run
+
+RECORD_KEYS = {"model": str, "task": str, "example_id": str, "score": (int, float)}
+CELL_KEYS = {"model": str, "task": str, "status": str}
+
+
+@dataclass
+class Merged:
+    manifests: list[dict]  # one per run, in the order given
+    folders: list[Path]
+    cells: list[dict]  # one per (model, task), in run order then the order each run wrote them
+    records: list[dict]
+    pricing: dict[str, Pricing] = field(default_factory=dict)  # model -> pricing used for the report
+    price_source: dict[str, str] = field(default_factory=dict)  # model -> where its prices came from
+    run_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, task) -> run id
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [m.get("run_id", f.name) for m, f in zip(self.manifests, self.folders)]
+
+
+def _line_of(path: Path, index: int) -> int:
+    """The file line of the index-th non-blank line (read_jsonl skips blank lines)."""
+    seen = -1
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            seen += bool(line.strip())
+            if seen == index:
+                return lineno
+    return index + 1
+
+
+def _check_rows(path: Path, rows: list[dict], keys: dict) -> None:
+    for i, row in enumerate(rows):
+        for key, kind in keys.items():
+            if not isinstance(row, dict) or not isinstance(row.get(key), kind) or isinstance(row.get(key), bool):
+                raise InputError(f"{path}:{_line_of(path, i)}: key '{key}' is missing or not a "
+                                 f"{getattr(kind, '__name__', 'number')}; the file is corrupted")
+
+
+def read_one(folder: Path) -> tuple[dict, list[dict], list[dict]]:
+    """A run folder, checked enough that a report can trust its rows."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder; pass a run folder (results/<run id>)")
+    manifest, records, cells = read_run(folder)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), dict):
+        raise InputError(f"{folder / 'manifest.json'}: key 'models' is missing; not a manifest written by bench")
+    _check_rows(folder / RECORDS, records, RECORD_KEYS)
+    _check_rows(folder / CELLS, cells, CELL_KEYS)
+    if not cells:
+        raise InputError(f"{folder}: no {CELLS}: the run has no finished cell to report")
+    return manifest, records, cells
+
+
+def merge(folders: list[Path]) -> Merged:
+    if not folders:
+        raise InputError("no run folder given; pass one or more results/<run id> folders")
+    manifests, chosen, records_of = [], {}, {}
+    task_ids: dict[str, tuple[str, str]] = {}
+    for folder in folders:
+        manifest, records, cells = read_one(folder)
+        run_id = manifest.get("run_id", folder.name)
+        manifests.append(manifest)
+        for name, t in (manifest.get("tasks") or {}).items():
+            ident = (t.get("sha256"), t.get("data_sha256"))
+            if name in task_ids and task_ids[name][0] != ident:
+                raise InputError(f"{folder / 'manifest.json'}: task '{name}' differs from the one in run "
+                                 f"{task_ids[name][1]} (task file or data changed); its accuracies cannot be compared")
+            task_ids.setdefault(name, (ident, run_id))
+        by_cell: dict[tuple[str, str], list[dict]] = {}
+        for r in records:
+            by_cell.setdefault((r["model"], r["task"]), []).append(r)
+        latest = {(c["model"], c["task"]): c for c in cells}  # a cell written twice: the later one
+        for key, cell in latest.items():
+            recs = by_cell.get(key, [])
+            if key in chosen:
+                if recs and records_of[key]:
+                    raise InputError(f"{folder}: {key[0]} x {key[1]} also has results in run {chosen[key][0]}; "
+                                     f"a cell may come from one run only: leave one of the runs out")
+                if not recs:
+                    continue  # it did not run here; keep the other run's
+            chosen[key] = (run_id, cell)
+            records_of[key] = recs
+    merged = Merged(manifests, list(folders), [], [])
+    for key, (run_id, cell) in chosen.items():
+        merged.cells.append(cell)
+        merged.records.extend(records_of[key])
+        merged.run_of[key] = run_id
+    _stored_prices(merged)
+    return merged
+
+
+def _stored_prices(merged: Merged) -> None:
+    """Each model priced as its run recorded it (the manifest of the run its cells came from)."""
+    run_manifest = {m.get("run_id", f.name): m for m, f in zip(merged.manifests, merged.folders)}
+    for (model, _), run_id in merged.run_of.items():
+        if model in merged.pricing:
+            continue
+        m = run_manifest[run_id]
+        entry = (m.get("models") or {}).get(model) or {}
+        config = entry.get("config") or {}
+        hardware = m.get("hardware") or {}
+        if config.get("hardware") is not None and config["hardware"] not in hardware:
+            raise InputError(f"{merged.folders[list(run_manifest).index(run_id)] / 'manifest.json'}: model "
+                             f"'{model}' names hardware '{config['hardware']}' that the manifest does not define")
+        spec = SimpleNamespace(**{"backend": None, "hardware": None, "usd_per_mtok_in": None,
+                                  "usd_per_mtok_cached_in": None, "usd_per_mtok_out": None,
+                                  "prices_as_of": None, **config})
+        merged.pricing[model] = pricing_of(spec, hardware)
+        merged.price_source[model] = f"run {run_id}"
+
+
+def reprice(merged: Merged, config: Path) -> None:
+    """Prices from another models.toml for every model it defines; the others keep their run's."""
+    from bench.config import load_models
+
+    cfg = load_models(config)
+    for model in list(merged.pricing):
+        if model in cfg.models:
+            merged.pricing[model] = pricing_of(cfg.models[model], cfg.hardware)
+            merged.price_source[model] = str(config)

@@ -1,0 +1,167 @@
+"""The report's tables: the run summary with cost columns per cell, and one pooled row per model
+over every task it ran. Costs are recomputed from records with the report's pricing."""
+
+from __future__ import annotations
+
+import math
+
+from bench import cost, stats
+from bench.report import summary
+from bench.report.runs import Merged
+
+COST_COLUMNS = [
+    "cost_usd", "usd_per_1k_requests", "usd_per_mtok_out", "usd_per_correct", "energy_usd", "requests_per_s",
+    "break_even_vs", "break_even_requests_per_month", "self_hosted_cheaper_from_per_month", "price_source",
+    "prices_as_of", "run_id",
+]
+
+
+def priced_rows(merged: Merged, utilisation: float, baseline: str | None = None) -> list[dict]:
+    """summary.rows() plus every cost column, for each merged cell."""
+    rows = summary.rows(merged.records, merged.cells)
+    by_cell = _records_by_cell(merged.records)
+    cells = {(c["model"], c["task"]): c for c in merged.cells}
+    for row in rows:
+        key = (row["model"], row["task"])
+        p = merged.pricing.get(row["model"], cost.Pricing())
+        c = cost.cell_cost(by_cell.get(key, []), p, cells[key].get("concurrency"),
+                           None if math.isnan(row["accuracy"]) else row["accuracy"], cells[key].get("energy_j"))
+        row.update(cost=c, pricing=p, cost_usd=c.cost_usd, usd_per_1k_requests=c.usd_per_1k_requests,
+                   usd_per_mtok_out=c.usd_per_mtok_out, usd_per_correct=c.usd_per_correct,
+                   energy_usd=c.energy_usd, requests_per_s=c.requests_per_s,
+                   price_source=merged.price_source.get(row["model"], ""), prices_as_of=p.prices_as_of,
+                   run_id=merged.run_of[key], break_even_vs=None, break_even_requests_per_month=None,
+                   self_hosted_cheaper_from_per_month=None)
+    _break_evens(rows, utilisation, baseline)
+    return rows
+
+
+def _records_by_cell(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    out: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        out.setdefault((r["model"], r["task"]), []).append(r)
+    return out
+
+
+def baseline_for(rows: list[dict], task: str, baseline: str | None) -> dict | None:
+    """The API model a self-hosted one is weighed against on a task: the one named, else the most
+    accurate token-priced model (the one a smaller model would replace), cheaper one on a tie."""
+    apis = [r for r in rows if r["task"] == task and not r["pricing"].hourly and r["usd_per_1k_requests"] is not None
+            and r["status"] == "ok"]
+    if baseline is not None:
+        return next((r for r in apis if r["model"] == baseline), None)
+    return min(apis, key=lambda r: (-r["accuracy"], r["usd_per_1k_requests"]), default=None)
+
+
+def _break_evens(rows: list[dict], utilisation: float, baseline: str | None) -> None:
+    for row in rows:
+        c, p = row["cost"], row["pricing"]
+        if not p.hourly or c.requests_per_s is None or p.usd_per_hour is None:
+            continue
+        api = baseline_for(rows, row["task"], baseline)
+        if api is None:
+            continue
+        row["break_even_vs"] = api["model"]
+        be = cost.break_even(api["cost"].usd_per_request, p.usd_per_hour, c.requests_per_s, utilisation)
+        if be is not None:
+            row["break_even_requests_per_month"] = be.first_volume
+            row["self_hosted_cheaper_from_per_month"] = be.always_from
+
+
+def overall_rows(rows: list[dict], merged: Merged) -> list[dict]:
+    """One row per model over every task (examples pooled), for models that ran every reported
+    task: a model missing a task would be compared on an easier or harder mix."""
+    tasks = sorted({r["task"] for r in rows if r["status"] == "ok" and r["n"]})
+    by_cell = _records_by_cell(merged.records)
+    cells = {(c["model"], c["task"]): c for c in merged.cells}
+    out = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == model and r["status"] == "ok" and r["n"]]
+        if {r["task"] for r in mine} != set(tasks):
+            continue
+        recs = [x for t in tasks for x in by_cell[(model, t)]]
+        first = [float(x["score"]) for x in recs if x.get("repeat", 0) == 0]
+        acc = stats.mean(first)
+        lo, hi, method = stats.accuracy_interval(first)
+        p = mine[0]["pricing"]
+        # records of each cell priced with that cell's concurrency, then pooled
+        priced = [cost.cell_cost(by_cell[(model, t)], p, cells[(model, t)].get("concurrency"), None) for t in tasks]
+        known = all(c.cost_usd is not None for c in priced)
+        total = sum(c.cost_usd for c in priced) if known else None
+        n_all = sum(c.requests for c in priced)
+        per_request = None if total is None or not n_all else total / n_all
+        latencies = [x["latency_s"] for x in recs if x.get("latency_s") is not None]
+        out.append({"model": model, "task": "overall", "tasks": len(tasks), "n": len(first), "accuracy": acc,
+                    "ci_low": lo, "ci_high": hi, "ci_method": method, "latency_p95_s": stats.percentile(latencies, 95),
+                    "usd_per_1k_requests": None if per_request is None else 1000 * per_request,
+                    "usd_per_correct": None if per_request is None or not acc else per_request / acc,
+                    "pricing": p})
+    return out
+
+
+def _money(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if v == 0:
+        return "0"
+    if v == math.inf:
+        return "never"
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _volume(v) -> str:
+    if v is None:
+        return "never"
+    if v == math.inf:
+        return "never"
+    return f"{v:,.0f}"
+
+
+COST_HEAD = ["model", "task", "acc %", "priced by", "$ / 1k req", "$ / 1M out tok", "$ / correct", "energy J",
+             "energy $", "req/s (1 box)", "break-even req/month", "cheaper from req/month", "vs API", "price date"]
+
+
+def cost_cells(r: dict) -> list[str]:
+    p = r["pricing"]
+    priced_by = (f"{p.hardware} ${p.usd_per_hour:g}/h" if p.hourly and p.usd_per_hour is not None
+                 else "tokens" if p.known else "unpriced")
+    hourly = p.hourly and r["break_even_vs"]
+    return [r["model"], r["task"], "-" if math.isnan(r["accuracy"]) else f"{100 * r['accuracy']:.1f}", priced_by,
+            _money(r["usd_per_1k_requests"]), _money(r["usd_per_mtok_out"]), _money(r["usd_per_correct"]),
+            "-" if r["energy_j"] is None else f"{r['energy_j']:.1f}", _money(r["energy_usd"]),
+            "-" if r["requests_per_s"] is None else f"{r['requests_per_s']:.2f}",
+            _volume(r["break_even_requests_per_month"]) if hourly else "-",
+            _volume(r["self_hosted_cheaper_from_per_month"]) if hourly else "-",
+            r["break_even_vs"] or "-", p.prices_as_of or "-"]
+
+
+OVERALL_HEAD = ["model", "tasks", "n", "acc %", "95% CI", "lat p95 ms", "$ / 1k req", "$ / correct"]
+
+
+def overall_cells(r: dict) -> list[str]:
+    ci = "-" if math.isnan(r["ci_low"]) else f"{100 * r['ci_low']:.1f}-{100 * r['ci_high']:.1f}"
+    lat = "-" if math.isnan(r["latency_p95_s"]) else f"{1000 * r['latency_p95_s']:.0f}"
+    return [r["model"], str(r["tasks"]), str(r["n"]), f"{100 * r['accuracy']:.1f}", ci, lat,
+            _money(r["usd_per_1k_requests"]), _money(r["usd_per_correct"])]
+
+
+def markdown_table(head: list[str], body: list[list[str]]) -> list[str]:
+    esc = [[c.replace("|", "\\|") for c in row] for row in body]
+    return ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"] + \
+           ["| " + " | ".join(row) + " |" for row in esc]
+
+
+def text_table(head: list[str], body: list[list[str]], left: int = 2) -> str:
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+
+    def fmt(cols: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(b) for b in body])
+
+
+COST_NOTE = ("Costs: docs/cost.md. $ / 1k req = 1000 x the mean cost of a request over every record (all repeats); "
+             "API: uncached input, cached input and output tokens (reasoning included) x prices per 1M; local and "
+             "self-hosted: machine seconds per request x usd_per_hour / 3600, the machine busy. Energy is shown "
+             "beside, never added. Break-even: the monthly volume from which machines at {u:.0%} utilisation "
+             "(usd_per_hour x 730 h each, busy or idle) cost no more than the API model named.")
