@@ -49,6 +49,49 @@ FILLER = ["", "", "", "Let me know if anything is unclear.", "Thanks for your pa
           "Sorry for any inconvenience this causes.", "We really appreciate your continued business."]
 CLOSE = ["Best regards,", "Kind regards,", "Thanks,", "Many thanks,", "Best,", "Regards,", "Cheers,"]
 
+# side remarks a real email carries; none of them is a key fact
+CONTEXT = {
+    "meeting_moved": ["The agenda stays the same, and the slides from last time are in the shared folder.",
+                      "If you can't make the new time, please send a delegate rather than declining.",
+                      "Lunch will be provided, so let me know about any dietary requirements.",
+                      "Remote participants can use the usual video link."],
+    "invoice_overdue": ["Our bank details are on the invoice and have not changed.",
+                        "If there is a problem with the invoice itself, please tell us so we can correct it quickly.",
+                        "A copy of the invoice is attached for your convenience.",
+                        "We value working with you and would like to resolve this without further steps."],
+    "shipment_delay": ["We know this affects your planning and we're sorry for the disruption.",
+                       "All other items on your order are unaffected.",
+                       "You will receive a new tracking link as soon as the goods leave our warehouse.",
+                       "Our logistics team is checking daily whether we can bring the date forward."],
+    "policy_update": ["The change follows feedback from the staff survey earlier this year.",
+                      "HR will hold two short Q&A sessions next month.",
+                      "Expense claims already submitted are handled under the old rules.",
+                      "Please make sure your team has read the update."],
+    "document_request": ["You can reply to this email with the file attached or upload it to the supplier portal.",
+                         "A scan is fine; we don't need the original.",
+                         "This is a routine request that we send to all suppliers once a year.",
+                         "If you have already sent it, please ignore this message."],
+    "price_increase": ["This is the first increase since we started working together.",
+                       "Your account manager is happy to walk you through the new price list.",
+                       "Orders confirmed before the change keep the current prices.",
+                       "We will keep investing the difference in faster delivery and support."],
+    "contract_renewal": ["A summary of your usage over the last year is attached.",
+                         "Your account manager can set up a call to discuss your needs for next year.",
+                         "Terms and conditions remain unchanged.",
+                         "We'd be glad to continue the partnership."],
+    "new_hire": ["Please say hello if you see a new face in the kitchen.", "Onboarding sessions are planned for the first week.",
+                 "IT will set up accounts the week before.", "A short welcome coffee is planned at 10:00 on the first day."],
+    "maintenance": ["We picked an evening slot to keep the impact small.", "No action is needed from you.",
+                    "If you notice problems afterwards, please raise a ticket with the service desk.",
+                    "This is part of our regular quarterly update cycle."],
+    "expense_decision": ["You can see the status of all claims in the expenses tool.", "Please keep the original receipts for six months.",
+                         "Questions about the decision can go to the finance helpdesk.", "Thanks for submitting it promptly."],
+    "event_invite": ["It's a great chance to meet the team in person.", "We'll share the full agenda closer to the date.",
+                     "Feel free to forward this to colleagues who might be interested.", "Parking is available on site."],
+    "complaint_escalation": ["This is a key account, so please treat it as a priority.", "The full ticket history is in the CRM.",
+                             "Sales has already apologised by phone.", "Let's meet tomorrow morning to agree on next steps."],
+}
+
 # scenario -> slot maker, email bodies, summaries, the slots that count as key facts
 SCENARIOS = {}
 
@@ -255,7 +298,8 @@ def build(rng: random.Random) -> dict[str, list[dict]]:
             body = rng.choice(bodies).format(**s).replace("  ", " ").strip()
             greet = rng.choice(GREET).format(to=to.split()[0])
             opener, filler = rng.choice(OPEN), rng.choice(FILLER)
-            paras = [greet] + ([opener] if opener else []) + [body] + ([filler] if filler else [])
+            context = rng.sample(CONTEXT[name], rng.choice([0, 1, 1, 2]))
+            paras = [greet] + ([opener] if opener else []) + [body] + ([" ".join(context)] if context else []) + ([filler] if filler else [])
             sign = [rng.choice(CLOSE), sender] + ([s["vendor"]] if "{vendor}" in "".join(summaries) else [])
             subject = {"meeting_moved": "Change: {meeting}", "invoice_overdue": "Payment reminder: {invoice}",
                        "shipment_delay": "Delay on order {order}", "policy_update": "Update to the {policy}",

@@ -6,6 +6,7 @@ gold result set is the only right one."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import random
 import sqlite3
@@ -162,7 +163,7 @@ def questions(rng: random.Random, db: dict[str, list[tuple]]):
                 f"SELECT COUNT(*) FROM customers WHERE country = {q(country)}", None
         elif kind == 1:
             yield rng.choice([f"How many orders were placed in {MONTH_NAMES[m-1]} {y}?", f"Number of orders with an order date in {MONTH_NAMES[m-1]} {y}?"]), \
-                f"SELECT COUNT(*) FROM orders WHERE order_date BETWEEN '{y}-{mm}-01' AND '{y}-{mm}-31'", None
+                f"SELECT COUNT(*) FROM orders WHERE order_date BETWEEN '{y}-{mm}-01' AND '{y}-{mm}-{calendar.monthrange(y, m)[1]}'", None
         elif kind == 2:
             yield rng.choice([f"List the names of {cat.lower()} products with a list price above {price} USD.",
                               f"Which products in the {cat} category cost more than ${price}?"]), \
@@ -264,10 +265,10 @@ def questions(rng: random.Random, db: dict[str, list[tuple]]):
                  f"WHERE o.order_date LIKE '{y}-%' GROUP BY oi.order_id)"), None
         else:
             q1 = rng.choice([1, 2, 3, 4])
-            months = {1: ("01", "03"), 2: ("04", "06"), 3: ("07", "09"), 4: ("10", "12")}[q1]
+            months = {1: ("01-01", "03-31"), 2: ("04-01", "06-30"), 3: ("07-01", "09-30"), 4: ("10-01", "12-31")}[q1]
             yield rng.choice([f"How many {seg} customers placed at least one order in Q{q1} {y}?", f"Number of distinct {seg}-segment customers ordering in Q{q1} {y}."]), \
                 (f"SELECT COUNT(DISTINCT c.customer_id) FROM customers c JOIN orders o ON o.customer_id = c.customer_id "
-                 f"WHERE c.segment = {q(seg)} AND o.order_date BETWEEN '{y}-{months[0]}-01' AND '{y}-{months[1]}-31'"), None
+                 f"WHERE c.segment = {q(seg)} AND o.order_date BETWEEN '{y}-{months[0]}' AND '{y}-{months[1]}'"), None
 
 
 def useful(con: sqlite3.Connection, sql: str, rank) -> bool:
