@@ -112,7 +112,7 @@ GEN_NEU = ["Nothing special, nothing bad.", "It does what it says.", "About aver
            "Can't say it stands out either way.", "Fine, I suppose."]
 OPEN = {"positive": ["Love it!", "Five stars from me.", "Pleasantly surprised.", "So glad I chose {item}.", ""],
         "negative": ["Do not buy.", "Terrible experience.", "Really regret this one.", "Where do I start with {item}...", ""],
-        "neutral": ["Mixed feelings, honestly.", "Been using {item} for {weeks} weeks.", "A quick review.", "Some notes on {item}.", ""]}
+        "neutral": ["Mixed feelings, honestly.", "Some thoughts after {weeks} weeks.", "A quick review.", "Some notes on {item}.", ""]}
 CONCEDE = {"positive": ["Only downside: {neg_lc}", "My one small gripe is that {neg_soft}", "Not perfect, {neg_soft}"],
            "negative": ["To be fair, {pos_lc}", "The packaging was nice, but that's about it.", "Yes, {pos_lc} Doesn't make up for the rest."]}
 VERDICT = {"positive": ["Overall very happy, I'd buy it again.", "Definitely recommend.", "Five stars.", "Couldn't be happier.",

@@ -206,7 +206,7 @@ def ticket(rng: random.Random, queue: str) -> str:
     if rng.random() < 0.3:
         body = typo(rng, body, rng.choice([1, 1, 2]))
     opener = rng.choice(OPENERS)
-    if opener.endswith(" ") and body[:1].isupper() and not body.startswith(("I ", "I'", "URGENT")):
+    if opener.endswith(" ") and body[:2].istitle() and not body.startswith(("I ", "I'")):  # not "API", "URGENT"
         body = body[0].lower() + body[1:] if rng.random() < 0.5 else body
     return (opener + body + rng.choice(CLOSERS).format(**s)).strip()
 
