@@ -107,8 +107,8 @@ def tax_of(sub: Decimal, rate: int) -> Decimal:
     return (sub * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def number(rng: random.Random, fmt: str) -> str:
-    return fmt.format(y=rng.choice([2025, 2026]), n=rng.randrange(10, 9999), n5=rng.randrange(10000, 99999),
+def number(rng: random.Random, year: int, fmt: str) -> str:
+    return fmt.format(y=year, n=rng.randrange(10, 9999), n5=rng.randrange(10000, 99999),
                       a=rng.choice("ABCDEFGHKLMPRSTW"), b=rng.choice("ABCDEFGHKLMPRSTW"))
 
 
@@ -119,7 +119,7 @@ def table(items, style: str, sym: str = "", sym_after: bool = False) -> str:
 
 def us_invoice(rng):
     vendor, d = rng.choice(VENDORS["us"]), pick_date(rng)
-    num = number(rng, rng.choice(["INV-{n5}", "{a}{b}-{n5}", "{y}-{n}", "{n5}"]))
+    num = number(rng, d.year, rng.choice(["INV-{n5}", "{a}{b}-{n5}", "{y}-{n}", "{n5}"]))
     items = lines(rng, "en")
     sub = sum(t for *_, t in items)
     rate = rng.choice([0, 6, 7, 8, 9])
@@ -145,7 +145,7 @@ def us_invoice(rng):
 
 def uk_receipt(rng):
     vendor, d = rng.choice(VENDORS["uk"]), pick_date(rng)
-    num = number(rng, rng.choice(["{n5}", "00{n}", "R-{n5}"]))
+    num = number(rng, d.year, rng.choice(["{n5}", "00{n}", "R-{n5}"]))
     items = lines(rng, "en", n=rng.randint(1, 3))
     total = sum(t for *_, t in items)
     vat = (total / 6).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -162,7 +162,7 @@ def uk_receipt(rng):
 
 def de_invoice(rng):
     vendor, d = rng.choice(VENDORS["de"]), pick_date(rng)
-    num = number(rng, rng.choice(["RE-{y}-{n}", "{y}{n5}", "R{n5}"]))
+    num = number(rng, d.year, rng.choice(["RE-{y}-{n}", "{y}{n5}", "R{n5}"]))
     items = lines(rng, "de")
     sub = sum(t for *_, t in items)
     tax = tax_of(sub, 19)
@@ -181,7 +181,7 @@ def de_invoice(rng):
 
 def fr_invoice(rng):
     vendor, d = rng.choice(VENDORS["fr"]), pick_date(rng)
-    num = number(rng, rng.choice(["F{y}-{n}", "FA{n5}", "{y}/{n}"]))
+    num = number(rng, d.year, rng.choice(["F{y}-{n}", "FA{n5}", "{y}/{n}"]))
     items = lines(rng, "fr")
     sub = sum(t for *_, t in items)
     tax = tax_of(sub, 20)
@@ -196,7 +196,7 @@ def fr_invoice(rng):
 
 def es_invoice(rng):
     vendor, d = rng.choice(VENDORS["es"]), pick_date(rng)
-    num = number(rng, rng.choice(["{y}-{n}", "FAC-{n5}", "A/{n}"]))
+    num = number(rng, d.year, rng.choice(["{y}-{n}", "FAC-{n5}", "A/{n}"]))
     items = lines(rng, "es")
     sub = sum(t for *_, t in items)
     tax = tax_of(sub, 21)
@@ -210,7 +210,7 @@ def es_invoice(rng):
 
 def nl_invoice(rng):
     vendor, d = rng.choice(VENDORS["nl"]), pick_date(rng)
-    num = number(rng, rng.choice(["{y}{n}", "F-{n5}"]))
+    num = number(rng, d.year, rng.choice(["{y}{n}", "F-{n5}"]))
     items = lines(rng, "nl")
     sub = sum(t for *_, t in items)
     tax = tax_of(sub, 21)
@@ -225,7 +225,7 @@ def nl_invoice(rng):
 
 def ch_invoice(rng):
     vendor, d = rng.choice(VENDORS["ch"]), pick_date(rng)
-    num = number(rng, rng.choice(["{y}-{n}", "RG{n5}"]))
+    num = number(rng, d.year, rng.choice(["{y}-{n}", "RG{n5}"]))
     items = lines(rng, "de")
     sub = sum(t for *_, t in items)
     tax = tax_of(sub * 10, 81) / 100  # 8.1 % Swiss VAT
@@ -240,7 +240,7 @@ def ch_invoice(rng):
 
 def jp_invoice(rng):
     vendor, d = rng.choice(VENDORS["jp"]), pick_date(rng)
-    num = number(rng, rng.choice(["No. {n5}", "{y}-{n}"])).replace("No. ", "")
+    num = number(rng, d.year, rng.choice(["No. {n5}", "{y}-{n}"])).replace("No. ", "")
     items = lines(rng, "jp", scale=0)
     sub = sum(t for *_, t in items)
     tax = (sub / 10).quantize(Decimal(1), rounding=ROUND_HALF_UP)
@@ -253,7 +253,7 @@ def jp_invoice(rng):
 
 def in_invoice(rng):
     vendor, d = rng.choice(VENDORS["in"]), pick_date(rng)
-    num = number(rng, rng.choice(["INV/{y}/{n}", "GST-{n5}"]))
+    num = number(rng, d.year, rng.choice(["INV/{y}/{n}", "GST-{n5}"]))
     items = lines(rng, "in")
     sub = sum(t for *_, t in items)
     cgst = tax_of(sub, 9)
@@ -268,7 +268,7 @@ def in_invoice(rng):
 
 def au_invoice(rng):
     vendor, d = rng.choice(VENDORS["au"]), pick_date(rng)
-    num = number(rng, rng.choice(["{n5}", "TI-{n}"]))
+    num = number(rng, d.year, rng.choice(["{n5}", "TI-{n}"]))
     items = lines(rng, "en")
     total = sum(t for *_, t in items)
     gst = (total / 11).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -281,7 +281,7 @@ def au_invoice(rng):
 def email_bill(rng):
     cur, sym, region = rng.choice([("USD", "$", "us"), ("GBP", "£", "uk"), ("EUR", "€", "fr"), ("CAD", "CA$", "us")])
     vendor, d = rng.choice(VENDORS[region]), pick_date(rng)
-    num = number(rng, rng.choice(["INV-{n5}", "{a}{b}{n5}", "{n}-{y}"]))
+    num = number(rng, d.year, rng.choice(["INV-{n5}", "{a}{b}{n5}", "{n}-{y}"]))
     total = Decimal(rng.randrange(2000, 900000)) / 100
     name = person(rng)
     due = d + dt.timedelta(days=rng.choice([7, 14, 30]))
@@ -298,7 +298,7 @@ def email_bill(rng):
 def web_receipt(rng):
     vendor, d = rng.choice(VENDORS["web"]), pick_date(rng)
     cur, sym, style = rng.choice([("USD", "US$", "us"), ("EUR", "€", "eu"), ("GBP", "£", "us"), ("CAD", "C$", "us")])
-    num = number(rng, rng.choice(["{a}{b}-{n5}-{n}", "R{n5}{n}"]))
+    num = number(rng, d.year, rng.choice(["{a}{b}-{n5}-{n}", "R{n5}{n}"]))
     items = lines(rng, "en", n=rng.randint(1, 3))
     sub = sum(t for *_, t in items)
     ship = Decimal(rng.choice([0, 499, 995]))/100

@@ -145,7 +145,7 @@ BODIES = {
         "Your office in {city} — is it open to visitors? I'd like to drop off some documents in person.",
         "Would you be interested in sponsoring our local youth football club in {city}?",
         "Love the new logo. That's all, have a nice day.",
-        "Can I suggest a feature? It would be great to have a dark mode in the {product}.",
+        "The hold music on your phone line is lovely. What's the song called?",
         "I'm a student writing a thesis on customer support. Would you fill in a 5-minute survey?",
         "What are your support hours over the holidays?",
         "Hi, is this the right address to send a parcel of donated laptops for your charity drive?",
