@@ -31,6 +31,10 @@ BODIES = {
         "we got a late fee on the last bill but we paid on time, the transfer left our bank on {date}. please remove the fee",
         "How is the proration calculated when we add seats mid-cycle? The {amount} line on this month's invoice makes no sense to me.",
         "Could you split our invoice between two cost centers? Marketing has {seats2} seats and Sales has the rest.",
+        "Our finance system needs invoices as PDF attachments, but yours only come as a link. Can the invoice email include the PDF?",
+        "The tax on invoice {inv} was calculated at 20% but we are VAT-exempt as a charity. Exemption certificate on file since {month}.",
+        "Who do I contact to change the card that is charged every month? Our company card changed after a merger.",
+        "Direct debit from our account failed for invoice {inv} because of a bank change. New mandate is ready, how do we submit it?",
     ],
     "refunds": [
         "I cancelled within the 14-day trial window but was still charged {amount}. I'd like that money back please.",
@@ -49,6 +53,10 @@ BODIES = {
         "Please refund the {amount} charge from {date}. I never used the service after my trial and cancelled in time.",
         "Your courier left my parcel at the wrong house and it's gone. I've given up on it; please just refund order {order}.",
         "The event I booked through you on {date} was cancelled by the organiser. How do I get the {amount} ticket price back?",
+        "I was charged {amount} for express shipping but the order came by standard post a week later. Please refund the express fee.",
+        "My subscription renewed yesterday for {amount} even though I turned off auto-renew last month. Money back please, I am not using it.",
+        "You cancelled my order {order} because the item was out of stock, but the {amount} has not come back to my account.",
+        "Returned the {product} in the original box within 30 days. Your return policy says full refund — I only got store credit. I want the money back to my card.",
     ],
     "shipping": [
         "Order {order} still says 'label created' after five days. Has it actually been shipped?",
@@ -67,6 +75,10 @@ BODIES = {
         "I paid for next-day delivery on order {order} and it took four days. The invoice still lists next-day. Where did it get stuck?",
         "Package came with the outer box crushed, the {product} inside seems fine though. Just letting you know your courier in {city} is rough — please pack the next one better.",
         "I need to ship 40 units to three different offices. Can I upload a list of delivery addresses for one order?",
+        "Can you ship order {order} with a different courier? The usual one never finds our loading dock in {city}.",
+        "What are the delivery times to {city} at the moment? The product page says 3-5 days but my friend waited two weeks.",
+        "Tracking for {track} hasn't updated in six days, last scan at the sorting centre. Is it lost?",
+        "Please deliver order {order} to our reception on the ground floor, not to the 5th floor office. The driver keeps trying upstairs.",
     ],
     "technical": [
         "The app crashes every time I open the reports tab. Version {version} on {os}.",
@@ -85,6 +97,10 @@ BODIES = {
         "Scheduled reports were sent at {time} UTC instead of {time2} local time after the clock change.",
         "After connecting the printer the {product} shows 'device not recognised'. I've tried two cables and reinstalled the driver.",
         "Importing our contacts from Excel fails at row 1,204 with 'unexpected value' but that row looks normal to me.",
+        "Since this morning the barcode scanner adds an extra zero at the end of every code it reads into the inventory tool.",
+        'Two-way sync with Google Sheets stopped on {date}; the status says "connected" but no rows are written.',
+        "The mobile app shows a blank white screen after login on {os}. Reinstalling didn't help.",
+        'Our integration gets "401 invalid token" even with a freshly generated API key. Tested with curl, same result.',
     ],
     "account": [
         "I can't log in — the password reset email never arrives. I checked spam. My username is {user}.",
@@ -103,6 +119,10 @@ BODIES = {
         "Can you change the username on my account from {user} to something without my old surname?",
         "Our admin {name} is on long leave and nobody else has admin rights. How can we add a second admin?",
         "When I log in with Google it creates a new empty account instead of opening my existing one.",
+        "Please change the owner email of our workspace to our IT admin address. The current owner address bounces.",
+        'I get "account suspended" when I log in, but our subscription is paid up. What happened to my account?',
+        "How do I add a colleague as a second admin? I only see the option to invite regular members.",
+        "Is there a way to recover a workspace I deleted by mistake yesterday? Everything was in there.",
     ],
     "sales": [
         "We're a team of {seats} in {city} looking at your {plan} plan. Do you offer volume discounts above 50 seats?",
@@ -120,6 +140,10 @@ BODIES = {
         "hey, saw your booth at the expo in {city}. we want a quote for {seats} seats, can someone call me?",
         "Our current vendor's contract ends in {month}. Can you put together an offer to switch, including migration help?",
         "Do you offer academic pricing for a university department? Roughly {seats} researchers would use it.",
+        "We'd like to bundle the {product} with our own service for our clients. Do you have an OEM or white-label offer?",
+        "Could you prepare a comparison of your Business and Enterprise plans with pricing for {seats} users? Our tender closes on {date}.",
+        "Can we get a 30-day trial of the Enterprise features before upgrading our {seats} seats?",
+        "Which plan would you recommend for a logistics company with {seats} drivers and 4 office staff? Looking to buy this quarter.",
     ],
     "legal": [
         "Please send us your Data Processing Agreement (DPA) for signature. Our GDPR review requires it before we go live.",
@@ -137,6 +161,10 @@ BODIES = {
         "Our counsel has questions about the governing law and jurisdiction clause in your terms of service. Who can we address them to?",
         "Please confirm whether customer data is transferred outside the EU and which transfer mechanism (SCCs) you rely on.",
         "We are being audited and need a signed copy of the contract amendment from {date}. Legal department only, please.",
+        "We need a copy of your SOC 2 report and your data retention policy for our vendor risk assessment.",
+        "One of your sellers is selling counterfeit versions of our {product}. We own the design patent. How do we file an infringement report?",
+        "Please confirm in writing which law governs our contract and where disputes are heard. Our contract number is {po}.",
+        "Under the CCPA I ask you not to sell or share my personal information, and to confirm what categories you have collected.",
     ],
     "other": [
         "Just wanted to say the support agent {name} was fantastic yesterday. Please pass on my thanks!",
@@ -154,6 +182,10 @@ BODIES = {
         "We're organising a conference in {city} and would like one of your engineers to give a talk.",
         "Is the meetup on {date} still happening? The page just says 'coming soon'.",
         "I found a wallet in the lobby of your {city} office building on {date}. Who should I hand it to?",
+        "Our school class would love a tour of your {city} warehouse. Do you offer visits for students?",
+        "Where can I recycle the old packaging? The box says to check your website but I couldn't find it.",
+        "Just a heads-up that the street sign at your {city} site has fallen over. Someone might trip.",
+        "Could you send me one of your free stickers? My kids collect company logos.",
     ],
 }
 
@@ -161,6 +193,10 @@ OPENERS = ["", "", "", "Hi, ", "Hello, ", "Hi team, ", "Good morning, ", "Dear S
            "Hello support team,\n", "To whom it may concern,\n"]
 CLOSERS = ["", "", "", " Thanks!", " Thank you.", " Thanks in advance.", "\n\nBest regards,\n{sig}", "\n\n{sig}",
            " Cheers, {first}", "\n\nKind regards,\n{sig}\n{company}", " Appreciate the help.", " Please advise."]
+CONTEXT = ["We've been customers for about three years.", "Writing on behalf of my manager, {name}.",
+           "I tried the help centre first but couldn't find an answer.", "We're a small team of {seats2} people in {city}.",
+           "Sorry if this is the wrong place to ask.", "My colleague opened a chat about this but it timed out.",
+           "Long-time user here."]
 URGENT = ["This is urgent. ", "Second time I'm writing about this. ", "URGENT: ", "Still waiting on a reply. ",
           "We need this sorted today. "]
 
@@ -198,6 +234,8 @@ def slots(rng: random.Random) -> dict[str, str]:
 def ticket(rng: random.Random, queue: str) -> str:
     s = slots(rng)
     body = rng.choice(BODIES[queue]).format(**s)
+    if rng.random() < 0.25:  # context that says nothing about the queue, for length and realism
+        body = rng.choice(CONTEXT).format(**s) + " " + body
     r = rng.random()
     if r < 0.15:
         body = body.lower()
