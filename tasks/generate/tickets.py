@@ -219,7 +219,7 @@ def slots(rng: random.Random) -> dict[str, str]:
         "month": rng.choice(MONTHS),
         "company": company(rng), "city": rng.choice(CITIES),
         "name": name, "name2": name2, "first": first, "sig": person(rng),
-        "seats": str(rng.choice([12, 25, 40, 60, 75, 120, 250, 500])), "seats2": str(rng.choice([3, 5, 8, 9, 14])),
+        "seats": str(rng.choice([20, 25, 40, 60, 75, 120, 250, 500])), "seats2": str(rng.choice([3, 5, 8, 9, 14])),
         "po": f"PO-{rng.randrange(1000, 9999)}", "order": f"#{rng.randrange(100000, 999999)}",
         "order2": f"#{rng.randrange(100000, 999999)}", "track": f"1Z{rng.randrange(10**9, 10**10)}",
         "date": f"{rng.randrange(1, 29)} {rng.choice(['Jan', 'March', 'May', 'June', 'Sept', 'Nov'])}",
