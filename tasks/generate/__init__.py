@@ -1,0 +1,1 @@
+"""Seeded generators for the data of the shipped tasks (see README.md here)."""
