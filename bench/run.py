@@ -110,7 +110,7 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     except KeyboardInterrupt:
         man["interrupted_utc"] = manifest.utc_now()
         store.write_manifest(man)
-        warn(f"\ninterrupted; what finished is saved. Resume with: python -m bench --resume {store.path}")
+        warn(f"\ninterrupted; what finished is saved; resume with: python -m bench --resume {store.path}")
         return store.path, EXIT_INTERRUPTED
     finally:
         lock.release()
