@@ -224,3 +224,48 @@ def test_resume_retries_failed_examples_and_never_repeats_answered_ones(tmp_path
     assert sorted(again) == sorted(failed)  # only the failed ones were sent again
     final = records(run)
     assert len(final) == 16 == len({r["example_id"] for r in final}) and not any(r["error"] for r in final)
+
+
+def test_a_killed_worker_loses_only_its_own_cells_and_resume_completes_them(tiny_models, tmp_path):
+    """What the kernel's out-of-memory killer does to a worker (SIGKILL): that model's cells fail
+    with the reason, the other model runs, and a resume runs only the examples the dead one missed."""
+    cfg = write_models_toml(tmp_path / "models.toml", tiny_models, batch_size=1)
+    args = ["--config", str(cfg), "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--limit", "6",
+            "--out", str(tmp_path / "res")]
+    proc = start(args, tmp_path / "out1.txt")
+    res = tmp_path / "res"
+
+    def worker() -> int | None:
+        for pid in children(proc.pid):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+                return pid
+        return None
+
+    wait_for(lambda: res.exists() and any(sum(r["model"] == "tiny-chat" for r in records(f)) >= 2
+                                          for f in res.iterdir()), proc)
+    os.kill(worker(), signal.SIGKILL)
+    proc.wait(timeout=120)
+    out = (tmp_path / "out1.txt").read_text()
+    (run,) = res.iterdir()
+    assert proc.returncode == 3, out
+    assert "tiny-chat x ticket_routing: worker process died (signal SIGKILL; killed by the system, often for " \
+           "lack of memory) after" in out
+    cells = {(c["model"], c["task"]): c for c in map(json.loads, (run / "cells.jsonl").read_text().splitlines())}
+    assert {c["status"] for (m, _), c in cells.items() if m == "tiny-chat"} == {"failed"}
+    assert {c["status"] for (m, _), c in cells.items() if m == "tiny-plain"} == {"ok"}
+    plain_before = [r for r in records(run) if r["model"] == "tiny-plain"]
+
+    proc = start(["--resume", str(run)], tmp_path / "out2.txt")
+    proc.wait(timeout=120)
+    assert proc.returncode == 0, (tmp_path / "out2.txt").read_text()
+    final = records(run)
+    keys = [(r["model"], r["task"], r["example_id"]) for r in final]
+    assert len(keys) == len(set(keys)) == 2 * 6
+    assert [r for r in final if r["model"] == "tiny-plain"] == plain_before  # not run again
+    cells = [json.loads(x) for x in (run / "cells.jsonl").read_text().splitlines()]
+    assert len(cells) == 2 and {c["status"] for c in cells} == {"ok"}
+    assert any(c["model"] == "tiny-chat" and c["resumed_examples"] > 0 for c in cells)
