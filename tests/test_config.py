@@ -607,3 +607,13 @@ def test_resume_with_force_goes_on_and_says_what_changed(project, capsys, stoppe
     man = json.loads((stopped_run / "manifest.json").read_text())
     assert man["finished_utc"] and man["resumes"][-1]["forced_changes"] == ["model tiny: batch_size 4 -> 8"]
     assert len((stopped_run / "records.jsonl").read_text().splitlines()) == 2  # kept, not run again
+
+
+def test_a_new_run_names_an_unfinished_run_with_the_same_configuration(project, capsys, stopped_run):
+    code, err = bench(project, capsys, "run")
+    assert code == 4, err
+    assert f"note: {stopped_run} is an unfinished run with this configuration; to continue it instead: " \
+           f"python -m bench --resume {stopped_run}" in err
+    project.edit(project.task, 'user = "Ticket: {text}"', 'user = "Route: {text}"')
+    code, err = bench(project, capsys, "run")
+    assert "unfinished run" not in err  # another configuration: nothing to continue
