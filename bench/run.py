@@ -4,6 +4,7 @@ cells, write the summary. Every input mistake surfaces in prepare(), before a fo
 from __future__ import annotations
 
 import re
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,8 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
         store = RunStore.create(opts.out)  # refuses an unwritable results folder before any work
         man["run_id"] = store.run_id
         lock, done, kept = RunLock(store.path).acquire(warn), set(), {}
+    # SIGTERM (a scheduler's preemption, `kill`) stops the run as Ctrl-C does: cleanly, resumable
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         store.write_manifest(man)
         return _run(opts, prep, store, man, done, kept, progress, echo, warn)
@@ -113,6 +116,7 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
         warn(f"\ninterrupted; what finished is saved; resume with: python -m bench --resume {store.path}")
         return store.path, EXIT_INTERRUPTED
     finally:
+        signal.signal(signal.SIGTERM, previous)
         lock.release()
 
 

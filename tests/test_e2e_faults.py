@@ -78,8 +78,10 @@ def gone(pid: int) -> bool:
     return state == "Z"
 
 
-@pytest.mark.parametrize("during", ["local", "api"])
-def test_ctrl_c_stops_cleanly_and_the_run_resumes(tiny_models, tmp_path, during):
+@pytest.mark.parametrize("during, sig", [("local", signal.SIGINT), ("api", signal.SIGINT), ("api", signal.SIGTERM)])
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(tiny_models, tmp_path, during, sig):
+    """SIGINT to the process group, as a terminal's Ctrl-C sends it; SIGTERM to the run alone, as a
+    scheduler or `kill` sends it."""
     with FakeAPI(ttft_s=0.3, itl_s=0.01, reply=right_queue) as api:
         cfg = write_models_toml(tmp_path / "models.toml", {"tiny-chat": tiny_models["tiny-chat"]}, batch_size=1,
                                 extra=api_table("gpt-fake", api, concurrency=2))
@@ -98,7 +100,10 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tiny_models, tmp_path, during)
         wait_for(lambda: n_from("tiny-chat" if during == "local" else "gpt-fake") >= 2, proc)
         helpers = children(proc.pid)  # the model's worker (local) or none but the resource tracker
         t0 = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         proc.wait(timeout=30)
         stopped_in = time.monotonic() - t0
         api_answers = sum(1 for s in api.log if s.completed and s.body.get("max_completion_tokens") != 1)
