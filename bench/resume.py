@@ -48,8 +48,8 @@ def fingerprint(man: dict) -> dict:
     }
 
 
-_TASK_WHAT = {"sha256": "task file changed", "data_sha256": "data changed", "prompts_sha256": "rendered prompts changed",
-              "examples_run": "number of examples changed", "fewshot_ids": "few-shot examples changed"}
+_TASK_WHAT = {"sha256": "task file changed", "data_sha256": "data changed",
+              "prompts_sha256": "rendered prompts changed", "examples_run": "number of examples changed", "fewshot_ids": "few-shot examples changed"}
 _FLAGS = {"models": "--models", "tasks": "--tasks", "limit": "--limit", "repeats": "--repeats", "speed": "--speed",
           "device": "--device"}
 

@@ -88,8 +88,10 @@ def test_kill_9_at_random_points_then_resume(tiny_models, tmp_path):
     with FakeAPI(ttft_s=0.04, itl_s=0.004, reply=reply) as clean_api, FakeAPI(ttft_s=0.04, itl_s=0.004,
                                                                             reply=reply) as api:
         def config(server: FakeAPI, name: str) -> str:
-            api_table = (f'\n[models.gpt-fake]\nbackend = "openai"\nmodel = "gpt-fake"\nbase_url = "{server.base_url}"\n'
-                         f'api_key_env = "E2E_KEY"\nconcurrency = 1\nbackoff_s = 0.01\n')
+            # concurrency 1: a kill just after a record lands cannot fall between another answer
+            # leaving the server and reaching the disk, the one window no client can close (README)
+            api_table = (f'\n[models.gpt-fake]\nbackend = "openai"\nmodel = "gpt-fake"\n'
+                         f'base_url = "{server.base_url}"\napi_key_env = "E2E_KEY"\nconcurrency = 1\nbackoff_s = 0.01\n')
             return str(write_models_toml(tmp_path / name, {"tiny-chat": tiny_models["tiny-chat"]}, batch_size=2,
                                          extra=api_table))
 

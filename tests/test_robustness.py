@@ -170,7 +170,8 @@ def test_a_scorer_that_raises_fails_that_example_only(tmp_path):
             raise ValueError("cannot parse")
         return scoring.Score(1.0, output, "ok")
     cell = Cell("m", "t")
-    Recorder(RunStore(tmp_path), {"t": plan_for(scorer)}).record(cell, ["1", "2"], [completion("boom"), completion("a")])
+    recorder = Recorder(RunStore(tmp_path), {"t": plan_for(scorer)})
+    recorder.record(cell, ["1", "2"], [completion("boom"), completion("a")])
     bad, good = read_jsonl(tmp_path / RECORDS)
     assert bad["score"] == 0.0 and bad["score_reason"] == "scoring failed: ValueError: cannot parse"
     assert good["score"] == 1.0
