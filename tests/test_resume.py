@@ -85,8 +85,9 @@ def answered(api: FakeAPI) -> Counter:
 
 
 def test_kill_9_at_random_points_then_resume(tiny_models, tmp_path):
-    with FakeAPI(ttft_s=0.04, itl_s=0.004, reply=reply) as clean_api, FakeAPI(ttft_s=0.04, itl_s=0.004,
-                                                                            reply=reply) as api:
+    # 0.1 s to the first token: time for the test to kill the run before the next answer is complete
+    with FakeAPI(ttft_s=0.1, itl_s=0.004, reply=reply) as clean_api, FakeAPI(ttft_s=0.1, itl_s=0.004,
+                                                                           reply=reply) as api:
         def config(server: FakeAPI, name: str) -> str:
             # concurrency 1: a kill just after a record lands cannot fall between another answer
             # leaving the server and reaching the disk, the one window no client can close (README)
