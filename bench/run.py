@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -106,7 +107,8 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
         man["run_id"] = store.run_id
         lock, done, kept = RunLock(store.path).acquire(warn), set(), {}
     # SIGTERM (a scheduler's preemption, `kill`) stops the run as Ctrl-C does: cleanly, resumable
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
         store.write_manifest(man)
         return _run(opts, prep, store, man, done, kept, progress, echo, warn)
@@ -116,7 +118,8 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
         warn(f"\ninterrupted; what finished is saved; resume with: python -m bench --resume {store.path}")
         return store.path, EXIT_INTERRUPTED
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
         lock.release()
 
 
@@ -148,7 +151,7 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
     recorder = Recorder(store, prep.plans)
-    cells: list[Cell | dict] = []
+    cells: list[dict] = []  # cells.jsonl rows, in plan order
 
     def on_model(name: str, info: dict) -> None:
         man["models"][name].update(info)
@@ -162,7 +165,7 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         todo = {t: p for t, p in prep.plans.items()
                 if any((r.example_id, rep) not in done_m[t] for r in p.requests for rep in range(opts.repeats))}
         if spec.backend == "transformers":
-            pinned = man["models"][name].get("resolved_revision") if done else None
+            pinned = man["models"][name].get("resolved_revision") if opts.resume else None
             if pinned:  # a resumed run loads the commit it started with, not what "main" is today
                 spec = spec.model_copy(update={"revision": pinned})
             model_cells = run_local_model(name, spec, todo, recorder, device=opts.device,
