@@ -38,11 +38,16 @@ def api_table(name: str, server: FakeAPI, backend: str = "openai", **options) ->
             f'api_key_env = "E2E_KEY"\nbackoff_s = 0.01\n{extra}')
 
 
+def _as_from_a_terminal() -> None:
+    # a test run started in the background inherits SIGINT ignored; a terminal's program does not
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args: list[str], log: Path) -> subprocess.Popen:
     """The CLI in its own process group, as a terminal runs it (Ctrl-C goes to the whole group)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), E2E_KEY=SENTINEL)
     return subprocess.Popen([sys.executable, "-m", "bench", *args], cwd=ROOT, env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_as_from_a_terminal)
 
 
 def records(folder: Path) -> list[dict]:
