@@ -1,6 +1,6 @@
 """Runs an API model's cells in the parent process: every request of a cell is scheduled at once,
 the model's concurrency limit decides how many are in flight, and records are written as they
-finish (in small groups, flushed to disk)."""
+finish (each as soon as the previous write is done, fsynced)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from typing import Callable
 from bench import measure
 from bench.backends.api import ApiBackend, MissingKey
 from bench.config import AnthropicModel, OpenAIModel
-from bench.runner import Cell, Plan, Recorder, throughput
+from bench.backends.base import Request
+from bench.runner import Cell, Plan, Recorder, missing, throughput
 from bench.stats import percentile
-
-FLUSH_EVERY = 16  # records per write
-FLUSH_AFTER_S = 0.5  # or this long since the last write
 
 
 def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
@@ -28,9 +26,13 @@ def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
 
 
 def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str, Plan], recorder: Recorder,
-                  *, on_model: Callable, progress: Callable, repeats: int = 1) -> list[Cell]:
-    cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency, repeats=repeats)
-             for t, p in plans.items()}
+                  *, on_model: Callable, progress: Callable, repeats: int = 1,
+                  done: dict[str, set[tuple[str, int]]] | None = None) -> list[Cell]:
+    """Run every planned task on one API model; done: per task, (example id, repeat) pairs already
+    recorded, which are not requested again."""
+    done = done or {}
+    cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency, repeats=repeats,
+                     resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
     backend = make_backend(spec)
     try:
         info = backend.load()
@@ -46,24 +48,64 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
         return list(cells.values())
     for c in cells.values():
         c.load_s, c.device = info.load_s, info.device
-    asyncio.run(_cells(backend, cells, plans, recorder, progress))
+    todo = {t: missing(p.requests, repeats, done.get(t, set())) for t, p in plans.items()}
+    asyncio.run(_cells(backend, cells, todo, recorder, progress))
     on_model(name, {"status": "loaded", **info.__dict__, "api_model_reported": backend.reported_model})
     return list(cells.values())
 
 
-async def _cells(backend: ApiBackend, cells: dict[str, Cell], plans: dict[str, Plan], recorder: Recorder,
-                 progress: Callable) -> None:
+async def _cells(backend: ApiBackend, cells: dict[str, Cell], todo: dict[str, list[list[Request]]],
+                 recorder: Recorder, progress: Callable) -> None:
     backend.open()  # SDK clients are made before any cell's clock starts
-    await backend.warm_up(next(iter(plans.values())).requests[0])
+    first = next((r for rounds in todo.values() for rs in rounds for r in rs), None)
+    if first is not None:
+        await backend.warm_up(first)
     try:
-        for task, p in plans.items():
-            await _cell(backend, cells[task], p, recorder, progress)
+        for task, rounds in todo.items():
+            await _cell(backend, cells[task], rounds, recorder, progress)
     finally:
         await backend.aclose()
 
 
-async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, progress: Callable) -> None:
-    bar = progress(total=cell.n * cell.repeats, desc=f"{cell.model} x {cell.task}")
+class _Writer:
+    """Scores and appends answers as they arrive, off the event loop (streams in flight are read on
+    time) and one write at a time: what arrives during a write goes into the next one, so a quiet
+    moment writes at once and a busy one writes in groups."""
+
+    def __init__(self, recorder: Recorder, cell: Cell, repeat: int):
+        self.recorder, self.cell, self.repeat = recorder, cell, repeat
+        self.buf: list[tuple[str, dict]] = []
+        self.task: asyncio.Future | None = None
+
+    def add(self, example_id: str, comp: dict) -> None:
+        self.buf.append((example_id, comp))
+        if self.task is None or self.task.done():
+            if self.task is not None:
+                self.task.result()  # a failed write stops the run
+            self.task = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        while self.buf:
+            rows, self.buf = self.buf, []
+            await asyncio.to_thread(self.recorder.record, self.cell, [r[0] for r in rows], [r[1] for r in rows],
+                                    self.repeat)
+
+    async def close(self) -> None:
+        if self.task is not None:
+            await self.task
+
+    def save_rest(self) -> None:
+        """On cancellation (Ctrl-C): answers not handed to a write yet go to disk now; a write in
+        progress in its thread completes on its own."""
+        rows, self.buf = self.buf, []
+        if rows:
+            self.recorder.record(self.cell, [r[0] for r in rows], [r[1] for r in rows], self.repeat)
+
+
+async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], recorder: Recorder,
+                progress: Callable) -> None:
+    submitted = sum(len(rs) for rs in rounds)
+    bar = progress(total=submitted, desc=f"{cell.model} x {cell.task}")
     counts = {"retries": 0, "errors": 0}
 
     def on_retry() -> None:
@@ -74,26 +116,24 @@ async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, pr
     monitor = asyncio.ensure_future(_loop_lag(lags))
     walls, first_error = [], None
     try:
-        for repeat in range(cell.repeats):  # one repeat after another: each is a measured pass
+        for repeat, requests in enumerate(rounds):  # one repeat after another: each is a measured pass
             t0 = measure.now()
-            pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in p.requests]
-            ids, comps, flushed = [], [], measure.now()
+            pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in requests]
+            writer = _Writer(recorder, cell, repeat)
             try:
                 for fut in asyncio.as_completed(pending):
                     req_id, comp = await fut
-                    ids.append(req_id)
-                    comps.append(comp.to_dict())
+                    writer.add(req_id, comp.to_dict())
                     if comp.error:
                         first_error = first_error or comp.error
                         counts["errors"] += 1
                         bar.set_postfix(counts, refresh=False)
                     bar.update(1)
-                    if len(ids) >= FLUSH_EVERY or measure.now() - flushed > FLUSH_AFTER_S:
-                        # scoring and fsync off the event loop, so streams in flight are read on time
-                        await asyncio.to_thread(recorder.record, cell, ids, comps, repeat)
-                        ids, comps, flushed = [], [], measure.now()
-                walls.append(measure.now() - t0)
-                await asyncio.to_thread(recorder.record, cell, ids, comps, repeat)
+                walls.append(measure.now() - t0 if requests else 0.0)
+                await writer.close()
+            except BaseException:  # cancelled (Ctrl-C): requests in flight are dropped, answers kept
+                writer.save_rest()
+                raise
             finally:
                 for fut in pending:
                     fut.cancel()
@@ -101,10 +141,10 @@ async def _cell(backend: ApiBackend, cell: Cell, p: Plan, recorder: Recorder, pr
         monitor.cancel()
         bar.close()
     cell.client_lag_p99_s = percentile(lags, 99) if lags else None
-    if cell.errors == cell.n * cell.repeats:
+    if submitted and cell.errors == submitted:
         cell.status, cell.reason = "failed", f"every request failed; first error: {first_error}"
     else:
-        cell.status = "ok"
+        cell.status = "partial" if cell.score_errors else "ok"
     throughput(cell, walls)  # only when every answer's tokens are known: a partial sum would understate it
 
 

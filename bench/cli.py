@@ -20,6 +20,7 @@ examples:
   python -m bench demo                             tiny random models, no GPU or network needed
   python -m bench list                             models and tasks, and whether each model can load now
   python -m bench validate                         check models.toml and tasks/ without running anything
+  python -m bench --resume results/RUN_ID          continue a run that was stopped (crash, kill, Ctrl-C)
   python -m bench task init data.csv --input text --target label
                                                    write tasks/data.toml for your own data, scorer suggested
   python -m bench report results/RUN1 results/RUN2 --config new-prices.toml
@@ -27,7 +28,7 @@ examples:
   python -m bench recommend --task ticket_routing --min-accuracy 0.9 --max-p95-latency-ms 800 results/RUN
 
 exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
-            3 some cells failed or were skipped, 4 no cell could run;
+            3 some cells failed or were skipped, 4 no cell could run, 130 interrupted (resumable);
             recommend: 0 a model was recommended, 1 no model meets every bar, 2 bad input
 """
 
@@ -50,6 +51,10 @@ def _running(p: argparse.ArgumentParser) -> None:
                    help="run each example N times: timing statistics use all, accuracy the first (API calls cost N times)")
     p.add_argument("--speed", action="store_true",
                    help="local models generate exactly max_new_tokens per row (EOS ignored): tokens/s at a known length")
+    p.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                   help="continue a stopped run: only examples without an answer run (its options are reused)")
+    p.add_argument("--force", action="store_true",
+                   help="with --resume: continue even though the configuration changed since the run started")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -144,8 +149,16 @@ def main(argv: list[str] | None = None) -> int:
             n = sum(len(d.examples) for d in prep.tasks)
             print(f"ok: {len(prep.models)} model(s), {len(prep.tasks)} task(s), {n} examples")
             return EXIT_OK
-        from bench.run import Options, execute
+        from bench.run import Options, execute, resumed_options
 
+        if args.resume is not None:
+            defaults = {"config": Path("models.toml"), "tasks_dir": Path("tasks"), "repeats": 1, "speed": False}
+            given = {k: getattr(args, k) for k in ("config", "tasks_dir", "models", "tasks", "limit", "device",
+                                                   "repeats", "speed")}
+            given = {k: v for k, v in given.items() if v is not None and v != defaults.get(k)}
+            return execute(resumed_options(args.resume, force=args.force, **given))[1]
+        if args.force:
+            raise InputError("--force only applies with --resume RUN_DIR")
         return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
                                tasks=args.tasks, limit=args.limit, device=args.device, repeats=args.repeats,
                                speed=args.speed))[1]

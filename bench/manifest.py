@@ -37,16 +37,23 @@ def build(run_id: str, opts, prep) -> dict:
         "environment": measure.environment(),
         "options": {"limit": opts.limit, "device": opts.device, "repeats": opts.repeats, "speed": opts.speed,
                     "models": prep.models,
-                    "tasks": [d.task.name for d in prep.tasks]},
+                    "tasks": [d.task.name for d in prep.tasks],
+                    "config": str(opts.config.resolve()), "tasks_dir": str(opts.tasks_dir.resolve())},  # for --resume
         "models_config": {"path": str(opts.config), "sha256": _sha256(opts.config)},
         "hardware": {k: v.model_dump() for k, v in prep.models_cfg.hardware.items()},
         "tasks": {d.task.name: {"path": str(d.task.path), "sha256": _sha256(d.task.path),
                                 "text": d.task.path.read_text(encoding="utf-8"), "data_sha256": d.data_sha256,
                                 "source": d.source, "examples_run": len(d.examples),
+                                "prompts_sha256": prompts_sha256(prep.plans[d.task.name].prompt_sha256),
                                 "fewshot_ids": [e.id for e in d.fewshot]}
                   for d in prep.tasks},
         "models": {name: model_entry(prep.models_cfg.models[name]) for name in prep.models},
     }
+
+
+def prompts_sha256(per_example: dict[str, str]) -> str:
+    """One hash over every example's rendered prompt, in order: a resumed run must send the same prompts."""
+    return hashlib.sha256("\n".join(f"{k}\t{v}" for k, v in per_example.items()).encode()).hexdigest()
 
 
 def model_entry(spec) -> dict:

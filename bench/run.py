@@ -4,17 +4,22 @@ cells, write the summary. Every input mistake surfaces in prepare(), before a fo
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bench import cost, manifest, tasks
+from bench import cost, manifest, resume, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
 from bench.errors import InputError, exit_code, one_line
+from bench.lock import RunLock
 from bench.report import build, summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
-from bench.store import RunStore, read_run
+from bench.store import CELLS, RunStore, read_run
+
+EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 
 
 @dataclass
@@ -30,6 +35,8 @@ class Options:
     speed: bool = False  # local models generate exactly max_new_tokens per row
     title: str = "Benchmark summary"
     notes: list[str] = field(default_factory=list)  # printed above the summary table (the demo's warning)
+    resume: Path | None = None  # continue this run folder instead of starting a new one
+    force: bool = False  # resume even though the configuration changed
 
 
 @dataclass
@@ -39,6 +46,16 @@ class Prepared:
     tasks: list[tasks.TaskData]
     plans: dict[str, Plan]  # task name -> rendered requests, checked targets, scorer
     skipped_tasks: dict[str, str] = field(default_factory=dict)  # task name -> why its data is unavailable now
+
+
+def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
+    """The options a run was started with (from its manifest), overridden by any flag given now."""
+    o = resume.read_manifest(folder)["options"]
+    fields = {"config": Path(o.get("config") or "models.toml"), "tasks_dir": Path(o.get("tasks_dir") or "tasks"),
+              "models": ",".join(o.get("models") or []) or None, "tasks": ",".join(o.get("tasks") or []) or None,
+              "limit": o.get("limit"), "device": o.get("device"), "repeats": o.get("repeats") or 1,
+              "speed": bool(o.get("speed"))}
+    return Options(**{**fields, **given}, out=folder.parent, resume=folder, force=force)
 
 
 def prepare_tasks(opts: Options) -> tuple[list[tasks.TaskData], dict[str, Plan], dict[str, str]]:
@@ -81,44 +98,112 @@ def prepare(opts: Options) -> Prepared:
 
 
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
-    """Run and summarise; returns the run folder and the exit code."""
+    """Run (or resume) and summarise; returns the run folder and the exit code."""
     prep = prepare(opts)
-    store = RunStore.create(opts.out)  # refuses an unwritable results folder before any work
+
+    def warn(message: str) -> None:
+        echo(message, file=sys.stderr)
+
+    if opts.resume is not None:
+        store, man, lock, done, kept = _reopen(opts, prep, warn)
+    else:
+        man = manifest.build("", opts, prep)
+        for folder in resume.unfinished_like(opts.out, man):
+            warn(f"note: {folder} is an unfinished run with this configuration; to continue it instead: "
+                 f"python -m bench --resume {folder}")
+        store = RunStore.create(opts.out)  # refuses an unwritable results folder before any work
+        man["run_id"] = store.run_id
+        lock, done, kept = RunLock(store.path).acquire(warn), set(), {}
+    # SIGTERM (a scheduler's preemption, `kill`) stops the run as Ctrl-C does: cleanly, resumable
+    main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
+    try:
+        store.write_manifest(man)
+        return _run(opts, prep, store, man, done, kept, progress, echo, warn)
+    except KeyboardInterrupt:
+        man["interrupted_utc"] = manifest.utc_now()
+        store.write_manifest(man)
+        warn(f"\ninterrupted; what finished is saved; resume with: python -m bench --resume {store.path}")
+        return store.path, EXIT_INTERRUPTED
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+        lock.release()
+
+
+def _reopen(opts: Options, prep: Prepared, warn: Callable):
+    """The run folder to continue, locked and settled (torn tail cut, failed records dropped)."""
+    old = resume.read_manifest(opts.resume)
+    store = RunStore(opts.resume)
     man = manifest.build(store.run_id, opts, prep)
-    if prep.skipped_tasks:
-        man["skipped_tasks"] = prep.skipped_tasks
-    store.write_manifest(man)
+    changed = resume.check_unchanged(opts.resume, old, man, opts.force, warn)
+    lock = RunLock(store.path).acquire(warn)
+    try:
+        records, torn = resume.load_records(store.path)
+        kept = resume.old_cells(store.path)
+        _, done = resume.settle(store, records, torn, warn)
+    except BaseException:
+        lock.release()
+        raise
+    man["created_utc"], man["command"] = old.get("created_utc"), old.get("command")
+    man["resumes"] = old.get("resumes", []) + [{"utc": manifest.utc_now(), "command": sys.argv,
+                                                 "forced_changes": changed}]
+    for name, entry in man["models"].items():  # what the first session learnt when it loaded them
+        man["models"][name] = {**old.get("models", {}).get(name, {}), **entry}
+    warn(f"resuming {store.run_id}: {len(done)} record(s) kept")
+    return store, man, lock, done, kept
+
+
+def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, kept: dict,
+         progress: Callable, echo: Callable, warn: Callable) -> tuple[Path, int]:
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
+    if prep.skipped_tasks:
+        man["skipped_tasks"] = prep.skipped_tasks
+        store.write_manifest(man)
+    for task, why in prep.skipped_tasks.items():
+        warn(f"skipping task {task}: {why}")
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
     recorder = Recorder(store, prep.plans, pricing)
-    cells: list[Cell] = []
-    for task, why in prep.skipped_tasks.items():
-        echo(f"skipping task {task}: {why}", file=sys.stderr)
+    cells: list[dict] = []  # cells.jsonl rows, in plan order
 
     def on_model(name: str, info: dict) -> None:
         man["models"][name].update(info)
         store.write_manifest(man)
         if info["status"] in ("skipped", "no_key"):
-            echo(f"skipping {name}: {info['reason']}", file=sys.stderr)
+            warn(f"skipping {name}: {info['reason']}")
 
     for name in prep.models:
         spec = prep.models_cfg.models[name]
+        done_m = {t: {(e, rep) for m, tt, e, rep in done if m == name and tt == t} for t in prep.plans}
+        todo = {t: p for t, p in prep.plans.items()
+                if any((r.example_id, rep) not in done_m[t] for r in p.requests for rep in range(opts.repeats))}
         if spec.backend == "transformers":
-            model_cells = run_local_model(name, spec, prep.plans, recorder, device=opts.device,
+            pinned = man["models"][name].get("resolved_revision") if opts.resume else None
+            if pinned:  # a resumed run loads the commit it started with, not what "main" is today
+                spec = spec.model_copy(update={"revision": pinned})
+            model_cells = run_local_model(name, spec, todo, recorder, device=opts.device,
                                           spec_dir=opts.config.parent, on_model=on_model, progress=progress,
-                                          repeats=opts.repeats, speed=opts.speed)
+                                          repeats=opts.repeats, speed=opts.speed, done=done_m) if todo else []
         else:
             from bench.api_runner import run_api_model
 
-            model_cells = run_api_model(name, spec, prep.plans, recorder, on_model=on_model, progress=progress,
-                                        repeats=opts.repeats)
-        model_cells += [Cell(name, task, status="skipped", reason=f"task data unavailable: {why}")
-                        for task, why in prep.skipped_tasks.items()]
-        write_cells(store, model_cells)
-        cells.extend(model_cells)
+            model_cells = run_api_model(name, spec, todo, recorder, on_model=on_model, progress=progress,
+                                        repeats=opts.repeats, done=done_m) if todo else []
+        skipped = [Cell(name, task, status="skipped", reason=f"task data unavailable: {why}")
+                   for task, why in prep.skipped_tasks.items()]
+        write_cells(store, model_cells + skipped)
+        ran = {c.task: c.row() for c in model_cells}
+        for t, p in prep.plans.items():
+            cells.append(ran.get(t) or kept.get((name, t)) or _recorded_cell(name, t, len(p.requests), opts.repeats))
+        cells += [c.row() for c in skipped]
 
     man["finished_utc"] = manifest.utc_now()
+    man.pop("interrupted_utc", None)
+    _, records, _ = read_run(store.path)
+    cell_rows = resume.recount(cells, records)
+    if opts.resume is not None:
+        store.rewrite(CELLS, cell_rows)  # one line per cell, as an uninterrupted run writes
     store.write_manifest(man)
     title = f"{opts.title}: {store.run_id}"
     try:
@@ -126,7 +211,6 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     except Exception as e:  # the measurements are safe on disk; a figure that cannot be drawn must not lose them
         echo(f"warning: plots and report.html could not be made ({one_line(e)}); "
              f"retry with: bench report {store.path}", file=sys.stderr)
-        _, records, cell_rows = read_run(store.path)
         table = summary.rows(records, cell_rows)
         files = {"summary.csv": summary.to_csv(table).encode(),
                  "summary.md": summary.to_markdown(table, title, opts.notes).encode()}
@@ -139,4 +223,11 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
         echo(build.terminal(table))
         echo(f"\nreport: {store.path / 'report.html'}")
     echo(f"\nrun folder: {store.path}")
-    return store.path, exit_code([c.status for c in cells])
+    return store.path, exit_code([c["status"] for c in cell_rows])
+
+
+def _recorded_cell(model: str, task: str, n: int, repeats: int) -> dict:
+    """A cell whose every example was recorded before a crash that came before its cells.jsonl line:
+    its answers are all there, its figures (wall time, memory) were lost with the process."""
+    return Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats,
+                reason=None).row()

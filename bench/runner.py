@@ -12,7 +12,7 @@ from pathlib import Path
 from bench import cost, scoring, tasks
 from bench.backends.base import Request
 from bench.config import TransformersModel
-from bench.errors import InputError
+from bench.errors import InputError, one_line
 from bench.hub import availability
 from bench.store import CELLS, RECORDS, RunStore
 from bench.worker import Job
@@ -25,12 +25,15 @@ class Cell:
 
     model: str
     task: str
-    status: str = "pending"  # ok | failed (crashed while running) | skipped (could not load) | no_key
+    status: str = "pending"  # ok | partial (some answers could not be scored) | failed (crashed while running)
+    #                           | skipped (could not load) | no_key
     reason: str | None = None
     n: int = 0  # examples planned
+    resumed_examples: int = 0  # (example, repeat) records kept from before a resume; figures below cover the rest
     repeats: int = 1  # times each example ran (timing statistics use them all, accuracy the first)
     recorded: int = 0  # records written
     errors: int = 0
+    score_errors: int = 0  # answers the scorer raised on (scored 0, the reason in the record)
     retries: int = 0  # failed attempts that were retried (API models)
     output_tokens: int = 0  # known output tokens of the cell
     tokens_unknown: int = 0  # answers whose token count nobody reported (no usage, no tokenizer)
@@ -42,6 +45,7 @@ class Cell:
     cold_start_s: float | None = None  # the model's untimed warm-up batch (local models)
     weights_bytes: int | None = None  # the loaded model's parameters and buffers
     batch_size: int | None = None
+    batch_size_used: int | None = None  # the smallest batch size that fitted (halved after out-of-memory)
     concurrency: int | None = None  # requests in flight (API models)
     client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
     device: str | None = None
@@ -100,6 +104,20 @@ def batches(requests: list[Request], size: int) -> list[list[Request]]:
     return [requests[i:i + size] for i in range(0, len(requests), size)]
 
 
+def missing(requests: list[Request], repeats: int, done: set[tuple[str, int]]) -> list[list[Request]]:
+    """Per repeat, the requests not yet recorded (a resumed run runs only these)."""
+    return [[r for r in requests if (r.example_id, rep) not in done] for rep in range(repeats)]
+
+
+OUTPUT_CAP_CHARS = 65536  # longer answers are stored cut, with output_capped and their full length
+
+
+def capped(text: str) -> tuple[str, dict]:
+    if len(text) <= OUTPUT_CAP_CHARS:
+        return text, {"output_capped": False}
+    return text[:OUTPUT_CAP_CHARS], {"output_capped": True, "output_chars": len(text)}
+
+
 class Recorder:
     """Turns completions into scored records and appends them; tracks each cell's totals."""
 
@@ -111,11 +129,17 @@ class Recorder:
         rows = []
         for ex_id, comp in zip(example_ids, completions):
             target = p.targets[ex_id]
+            text, cap = capped(comp["text"])
             if comp.get("error"):
                 score = scoring.Score(0.0, None, "no output: " + comp["error"], lenient=0.0 if p.lenient else None)
                 cell.errors += 1
             else:
-                score = p.scorer(comp["text"], target, **p.inputs.get(ex_id, {}))
+                try:  # scored on the whole answer, stored capped
+                    score = p.scorer(comp["text"], target, **p.inputs.get(ex_id, {}))
+                except Exception as e:  # a scorer bug or an answer it cannot handle: this example only
+                    score = scoring.Score(0.0, None, f"scoring failed: {one_line(e)}", lenient=0.0 if p.lenient else None)
+                    cell.score_errors += 1
+                    cell.reason = cell.reason or f"example {ex_id!r} could not be scored: {one_line(e)}"
             if comp["output_tokens"] is None and not comp.get("error"):
                 cell.tokens_unknown += 1
             cell.output_tokens += comp["output_tokens"] or 0
@@ -124,7 +148,9 @@ class Recorder:
             rows.append({
                 "run_id": self.store.run_id, "model": cell.model, "task": cell.task, "example_id": ex_id,
                 "repeat": repeat, "prompt_sha256": p.prompt_sha256[ex_id],
-                "output": comp["text"], "extracted": score.extracted, "target": target,
+                "output": text, **cap,
+                "extracted": capped(score.extracted)[0] if isinstance(score.extracted, str) else score.extracted,
+                "target": target,
                 "score": score.value, **({} if score.lenient is None else {"score_lenient": score.lenient}),
                 "score_reason": score.reason, "score_details": score.details,
                 "truncated": comp["finish_reason"] == "length",
@@ -150,17 +176,20 @@ def throughput(cell: Cell, walls: list[float]) -> None:
 
 def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], recorder: Recorder,
                     *, device: str | None, spec_dir: Path, on_model: callable, progress, repeats: int = 1,
-                    speed: bool = False) -> list[Cell]:
-    """Run every planned task on one local model in its own process; return the cells."""
-    cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats)
-             for t, p in plans.items()}
+                    speed: bool = False, done: dict[str, set[tuple[str, int]]] | None = None) -> list[Cell]:
+    """Run every planned task on one local model in its own process; return the cells.
+    done: per task, the (example id, repeat) pairs already recorded, which are not run again."""
+    done = done or {}
+    cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats,
+                     resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
     loadable, why = availability(spec, spec_dir)
     if not loadable:
         for c in cells.values():
             c.status, c.reason = "skipped", f"model cannot be loaded: {why}"
         on_model(name, {"status": "skipped", "reason": why})
         return list(cells.values())
-    jobs = [Job(t, batches(p.requests, spec.batch_size), repeats, speed) for t, p in plans.items()]
+    jobs = [Job(t, [batches(todo, spec.batch_size) for todo in missing(p.requests, repeats, done.get(t, set()))],
+                speed) for t, p in plans.items()]
     ctx = mp.get_context("spawn")  # a clean interpreter: no torch state inherited from the parent
     q = ctx.Queue()
     proc = ctx.Process(target=worker_main, args=(spec, device, spec_dir, jobs, q), daemon=True)
@@ -188,16 +217,17 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                     c.load_s, c.device, c.dtype = info["load_s"], info["device"], info["dtype"]
                     c.cold_start_s, c.weights_bytes = info["cold_start_s"], info["weights_bytes"]
             elif kind == "batch":
-                _, task, repeat, ids, comps = msg
+                _, task, repeat, ids, comps, size_used = msg
                 cell = cells[task]
+                cell.batch_size_used = min(cell.batch_size_used or size_used, size_used)
                 if task not in bars:
-                    bars[task] = progress(total=cell.n * cell.repeats, desc=f"{name} x {task}")
+                    bars[task] = progress(total=cell.n * cell.repeats - cell.resumed_examples, desc=f"{name} x {task}")
                 recorder.record(cell, ids, comps, repeat)
                 bars[task].update(len(ids))
             elif kind == "cell":
                 _, task, figures = msg
                 c = cells[task]
-                c.status = "ok"
+                c.status = "partial" if c.score_errors else "ok"
                 throughput(c, figures["wall_s_per_repeat"])
                 c.memory, c.energy_j, c.energy_source = figures["memory"], figures["energy_j"], figures["energy_source"]
                 c.gpu_other_pids = figures["gpu_other_pids"]
@@ -213,6 +243,9 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                 finished = True
             if kind in ("done", "load_failed"):
                 break
+    except BaseException:  # Ctrl-C or a failure here: the worker must not outlive us
+        proc.terminate()
+        raise
     finally:
         for bar in bars.values():
             bar.close()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,14 +34,29 @@ def check_writable(out: Path) -> None:
         raise InputError(f"{out}: results folder is not writable; pass --out with a folder you can write")
 
 
+# characters that some readers take for line ends (str.splitlines, editors): escaped so that one
+# record is always one line, whatever a model printed
+_LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str, allow_nan=False)
+    text = json.dumps(obj, ensure_ascii=False, default=str, allow_nan=False)
+    for ch, esc in _LINE_BREAKS.items():
+        text = text.replace(ch, esc)
+    return text
+
+
+def safe_text(text: str) -> str:
+    """Lone surrogates (a server's JSON may hold "\\ud800") cannot be written as UTF-8: U+FFFD instead."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 class RunStore:
     def __init__(self, path: Path):
         self.path = path
         self.run_id = path.name
+        self._write_lock = threading.Lock()  # API records are written from worker threads
 
     @classmethod
     def create(cls, out: Path) -> RunStore:
@@ -58,17 +75,29 @@ class RunStore:
     def append(self, name: str, rows: list[dict]) -> None:
         if not rows:
             return
-        with open(self.path / name, "a", encoding="utf-8") as f:
-            f.write("".join(_dumps(_finite(r)) + "\n" for r in rows))
+        data = "".join(_dumps(_finite(r)) + "\n" for r in rows).encode("utf-8")
+        with self._write_lock, open(self.path / name, "ab") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
+
+    def rewrite(self, name: str, rows: list[dict]) -> None:
+        """Replace a JSON-lines file atomically (a crash leaves the old or the new one, never half)."""
+        tmp = self.path / (name + ".tmp")
+        with self._write_lock, open(tmp, "wb") as f:
+            f.write("".join(_dumps(_finite(r)) + "\n" for r in rows).encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path / name)
 
     def write_text(self, name: str, text: str) -> None:
         (self.path / name).write_text(text, encoding="utf-8")
 
 
 def _finite(obj: Any) -> Any:
-    """NaN and infinity are not JSON: store them as null."""
+    """NaN and infinity are not JSON: store them as null; strings made writable as UTF-8."""
+    if isinstance(obj, str):
+        return safe_text(obj)
     if isinstance(obj, float):
         return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
     if isinstance(obj, dict):
@@ -80,15 +109,47 @@ def _finite(obj: Any) -> Any:
 
 def read_jsonl(path: Path) -> list[dict]:
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
             try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{lineno}: corrupted line ({e.msg})") from None
+                row = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                why = e.msg if isinstance(e, json.JSONDecodeError) else "not UTF-8"
+                raise InputError(f"{path}:{lineno}: corrupted line ({why})") from None
+            if not isinstance(row, dict):
+                raise InputError(f"{path}:{lineno}: corrupted line (not a JSON object)")
+            rows.append(row)
     return rows
+
+
+def drop_torn_tail(path: Path) -> int:
+    """A crash in the middle of an append leaves a last line without its newline: cut it off.
+    Returns the bytes removed. Only the tail is forgiven; damage elsewhere is reported by read_jsonl."""
+    if not path.exists():
+        return 0
+    size = path.stat().st_size
+    with open(path, "rb+") as f:
+        if size == 0:
+            return 0
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return 0
+        keep, pos = 0, size  # scan back for the last newline, a block at a time
+        while pos > 0:
+            step = min(65536, pos)
+            pos -= step
+            f.seek(pos)
+            block = f.read(step)
+            nl = block.rfind(b"\n")
+            if nl >= 0:
+                keep = pos + nl + 1
+                break
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    return size - keep
 
 
 def read_run(path: Path) -> tuple[dict, list[dict], list[dict]]:

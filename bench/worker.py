@@ -7,6 +7,7 @@ scores and stores them. A crash or out-of-memory here ends this model's cells, n
 from __future__ import annotations
 
 import os
+import signal
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,18 +17,30 @@ from bench.meters import EnergyMeter, GpuMemorySampler
 from bench.backends.base import Request
 from bench.config import TransformersModel
 from bench.errors import one_line
+from bench.oom import generate_with_backoff, release_cuda
 
 
 @dataclass
 class Job:
     task: str
-    batches: list[list[Request]]
-    repeats: int = 1  # every batch generated this many times (timing statistics use them all)
+    rounds: list[list[list[Request]]]  # per repeat, its batches (empty for a repeat already recorded)
     speed: bool = False  # every row runs to max_new_tokens
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker if the parent dies (kill -9 leaves no one to stop it)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    _die_with_parent()
     try:
         from transformers.utils import logging as hf_logging
 
@@ -40,14 +53,16 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
     except Exception as e:  # not cached, gated, missing, out of memory, bad template file ...
         queue.put(("load_failed", one_line(e)))
         return
-    if jobs and jobs[0].batches:
+    first = next(((j, b[0]) for j in jobs for b in j.rounds if b), None)
+    if first:
         try:  # one untimed batch: kernel selection, allocator growth and lazy init happen here
             t0 = measure.now()
-            backend.generate_batch(jobs[0].batches[0], speed=jobs[0].speed)
+            backend.generate_batch(first[1], speed=first[0].speed)
             info.cold_start_s = measure.now() - t0
         except Exception:  # the same failure will be met, and reported, on the first timed batch
             pass
     queue.put(("loaded", asdict(info)))
+    size = spec.batch_size  # halved on out-of-memory, and kept for the batches after
     for job in jobs:
         try:
             measure.reset_peaks(backend.device)
@@ -56,14 +71,17 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
             energy.start()
             walls = []
             try:
-                for repeat in range(job.repeats):
+                for repeat, batches in enumerate(job.rounds):
                     t0 = measure.now()
-                    for batch in job.batches:
+                    for batch in batches:
                         tb = measure.now()
-                        completions = backend.generate_batch(batch, speed=job.speed)
-                        batch_wall_s = measure.now() - tb  # tokenising and decoding included: what cost is charged on
+                        completions, size = generate_with_backoff(
+                            lambda rows: backend.generate_batch(rows, speed=job.speed), batch, size,
+                            release=release_cuda)
+                        # tokenising, decoding and any out-of-memory retries included: what cost is charged on
+                        batch_wall_s = measure.now() - tb
                         queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
-                                   [c.to_dict() | {"batch_wall_s": batch_wall_s} for c in completions]))
+                                   [c.to_dict() | {"batch_wall_s": batch_wall_s} for c in completions], size))
                     walls.append(measure.now() - t0)
             finally:  # the meters' threads stop whatever happened
                 joules, nvml_peak = energy.stop(), gpu_memory.stop()

@@ -35,6 +35,7 @@ class Served:
     first_token_at: float | None = None
     last_token_at: float | None = None
     output_tokens: int = 0
+    completed: bool = False  # the whole response left the server (the client got an answer)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class FakeAPI:
     retry_after_s: float = 0.05
     slow_s: float = 5.0
     expected_key: str | None = None  # when set, other keys get 401
+    wire_swaps: dict = field(default_factory=dict)  # bytes -> bytes replaced in response bodies (invalid UTF-8)
     log: list[Served] = field(default_factory=list)
 
     def __post_init__(self):
@@ -131,8 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ plumbing
 
+    def _wire(self, data: bytes) -> bytes:
+        for old, new in self.server_api.wire_swaps.items():
+            data = data.replace(old, new)
+        return data
+
     def _json(self, status: int, obj: dict, headers: dict | None = None) -> None:
-        data = json.dumps(obj).encode()
+        data = self._wire(json.dumps(obj).encode())
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -141,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         self.wfile.flush()
+        self._served.completed = status == 200
 
     def _start_stream(self) -> None:
         self.send_response(200)
@@ -149,13 +157,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _chunk(self, text: str) -> None:
-        data = text.encode()
+        data = self._wire(text.encode())
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
     def _end_stream(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+        self._served.completed = True
 
     def _drop(self) -> None:
         """Cut the connection mid-stream: no terminating chunk, so the client sees a broken body."""
@@ -172,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         body = json.loads(self.rfile.read(length) or b"{}")
         headers = {k.lower(): v for k, v in self.headers.items()}
-        served = api._next(self.path, body, headers)
+        served = self._served = api._next(self.path, body, headers)
         anthropic = self.path.endswith("/messages")
         key = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
         if api.expected_key is not None and key != api.expected_key:

@@ -483,3 +483,137 @@ def test_key_line_inline_table_key():
 def test_key_line_quoted_table_name_with_dots():
     # model names may contain '.', which TOML needs quoted: [models."qwen2.5-0.5b"]
     assert key_line(KEY_LINE_TOML, ("models", "qwen2.5-0.5b", "dtype")) == 16
+
+
+# ---------------------------------------------------------------- resuming a run folder, the results folder
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def stopped_run(project, capsys) -> Path:
+    """A real run folder (its only model is not cached, so nothing loads), with two records, left
+    as a crash would leave it: not finished."""
+    assert bench(project, capsys, "run")[0] == 4
+    (folder,) = project.out.iterdir()
+    man = json.loads((folder / "manifest.json").read_text())
+    man["finished_utc"] = None
+    (folder / "manifest.json").write_text(json.dumps(man))
+    rec = {"run_id": folder.name, "model": "tiny", "task": "t", "repeat": 0, "output": "billing", "score": 1.0,
+           "error": None}
+    (folder / "records.jsonl").write_text("".join(json.dumps({**rec, "example_id": i}) + "\n" for i in ("0", "1")))
+    return folder
+
+
+def assert_refused(err: str, code: int, folder: Path, before: dict, *contains: str) -> None:
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    for text in contains:
+        assert text in err, err
+    assert snapshot(folder) == before, "the run folder was changed"
+
+
+def resume(project: Project, capsys, folder: Path, *extra: str) -> tuple[int, str]:
+    code = main(["--resume", str(folder), *extra])
+    return code, capsys.readouterr().err
+
+
+def test_resume_of_a_folder_that_is_not_a_run(project, capsys):
+    before = snapshot(project.tasks)
+    code, err = resume(project, capsys, project.tasks)
+    assert_refused(err, code, project.tasks, before, str(project.tasks), "not a run folder")
+
+
+def test_resume_of_a_missing_folder(project, capsys):
+    code, err = resume(project, capsys, project.root / "results" / "nope")
+    assert code == 2 and "no such folder" in err and "Traceback" not in err, err
+
+
+def test_resume_with_a_corrupted_manifest(project, capsys, stopped_run):
+    (stopped_run / "manifest.json").write_text('{"run_id": "x",\n  "options": {oops}}')
+    before = snapshot(stopped_run)
+    code, err = resume(project, capsys, stopped_run)
+    assert_refused(err, code, stopped_run, before, "manifest.json:2", "corrupted manifest")
+
+
+def test_resume_with_garbage_in_the_middle_of_the_records(project, capsys, stopped_run):
+    path = stopped_run / "records.jsonl"
+    first, second = path.read_text().splitlines()
+    path.write_text(first + "\n\x00\x00garbage{\n" + second + "\n")
+    before = snapshot(stopped_run)
+    code, err = resume(project, capsys, stopped_run)
+    assert_refused(err, code, stopped_run, before, f"{path}:2", "corrupted record")
+
+
+def test_resume_after_the_prompt_changed(project, capsys, stopped_run):
+    project.edit(project.task, 'user = "Ticket: {text}"', 'user = "Route this ticket: {text}"')
+    before = snapshot(stopped_run)
+    code, err = resume(project, capsys, stopped_run)
+    assert_refused(err, code, stopped_run, before, "configuration changed", "task t: task file changed",
+                   "task t: rendered prompts changed", "--force")
+
+
+def test_resume_after_the_data_changed(project, capsys, stopped_run):
+    project.data.write_text(project.data.read_text().replace("twice", "three times"))
+    before = snapshot(stopped_run)
+    code, err = resume(project, capsys, stopped_run)
+    assert_refused(err, code, stopped_run, before, "task t: data changed")
+
+
+def test_resume_after_a_model_setting_changed(project, capsys, stopped_run):
+    project.edit(project.models, "batch_size = 4", "batch_size = 8")
+    before = snapshot(stopped_run)
+    code, err = resume(project, capsys, stopped_run)
+    assert_refused(err, code, stopped_run, before, "model tiny: batch_size 4 -> 8")
+
+
+def test_resume_with_a_different_limit(project, capsys, stopped_run):
+    before = snapshot(stopped_run)
+    code, err = resume(project, capsys, stopped_run, "--limit", "2")
+    assert_refused(err, code, stopped_run, before, "--limit: None -> 2")
+
+
+def test_resume_of_a_run_another_process_is_writing(project, capsys, stopped_run):
+    import os
+
+    from bench.lock import RunLock
+
+    with RunLock(stopped_run).acquire():  # this very process: alive
+        before = snapshot(stopped_run)
+        code, err = resume(project, capsys, stopped_run)
+        assert_refused(err, code, stopped_run, before, f"being written by pid {os.getpid()}")
+
+
+def test_force_without_resume(project, capsys):
+    code, err = bench(project, capsys, "run", "--force")
+    assert_bad_input(project, code, err, contains=("--force only applies with --resume",))
+
+
+def test_results_folder_that_is_not_writable(project, capsys):
+    (project.root / "afile").write_text("not a folder")
+    code = main(["run", "--config", str(project.models), "--tasks-dir", str(project.tasks),
+                 "--out", str(project.root / "afile" / "results")])
+    err = capsys.readouterr().err
+    assert_bad_input(project, code, err, contains=("afile", "not writable", "--out"))
+
+
+def test_resume_with_force_goes_on_and_says_what_changed(project, capsys, stopped_run):
+    project.edit(project.models, "batch_size = 4", "batch_size = 8")
+    code, err = resume(project, capsys, stopped_run, "--force")
+    assert code == 4, err  # it ran: its only model cannot load here
+    assert "resuming despite a change (--force): model tiny: batch_size 4 -> 8" in err
+    man = json.loads((stopped_run / "manifest.json").read_text())
+    assert man["finished_utc"] and man["resumes"][-1]["forced_changes"] == ["model tiny: batch_size 4 -> 8"]
+    assert len((stopped_run / "records.jsonl").read_text().splitlines()) == 2  # kept, not run again
+
+
+def test_a_new_run_names_an_unfinished_run_with_the_same_configuration(project, capsys, stopped_run):
+    code, err = bench(project, capsys, "run")
+    assert code == 4, err
+    assert f"note: {stopped_run} is an unfinished run with this configuration; to continue it instead: " \
+           f"python -m bench --resume {stopped_run}" in err
+    project.edit(project.task, 'user = "Ticket: {text}"', 'user = "Route: {text}"')
+    code, err = bench(project, capsys, "run")
+    assert "unfinished run" not in err  # another configuration: nothing to continue

@@ -72,7 +72,7 @@ def test_local_and_api_models_land_in_one_summary(tiny_models, tmp_path):
     assert gpt["prices"] == {"usd_per_mtok_in": 0.25, "usd_per_mtok_cached_in": None, "usd_per_mtok_out": 2.0,
                              "prices_as_of": "2026-11-01"}
     assert m["created_utc"]
-    everything = proc.stdout + proc.stderr + "".join(p.read_text() for p in folder.iterdir())
+    everything = proc.stdout + proc.stderr + "".join(p.read_text() for p in folder.rglob("*") if p.is_file() and p.suffix != ".png")
     assert KEY not in everything
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import scoring, tasks
+from bench import tasks
 from bench.config import load_task, load_tasks, placeholders
 from bench.errors import InputError
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import measure
@@ -165,9 +165,10 @@ class ApiBackend:
     async def warm_up(self, request: Request) -> None:
         """One untimed attempt per SDK client before any clock starts: connection setup (TLS) and
         the SDK's first-call costs are paid here, not by the first examples. Not recorded, but the
-        provider bills it (one request per 8 of concurrency). A failure here is ignored: it shows up
-        again, recorded, on the real requests."""
+        provider bills it (one request per 8 of concurrency), so it asks for one token only. A failure
+        here is ignored: it shows up again, recorded, on the real requests."""
         self.open()
+        request = replace(request, max_new_tokens=1)
 
         async def once(client) -> None:
             try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 
 from bench import stats
 
@@ -129,6 +130,20 @@ DISPLAY = [
 ]
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def plain(text: str) -> str:
+    """Text from a model, a server or a config as one printable line: control characters (terminal
+    escapes, NUL, newlines) become a space."""
+    return _CONTROL.sub(" ", str(text))
+
+
+def _md(text: str) -> str:
+    """A Markdown table cell or list item: one line; pipes, backslashes and "<" (no raw HTML) escaped."""
+    return plain(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+
+
 # columns shown only when some row has them (lenient: only where it differs from strict accuracy)
 OPTIONAL = {"accuracy": [("strict %", "accuracy_strict", "pct"), ("lenient %", "accuracy_lenient", "pct"),
                          ("valid JSON %", "valid_json", "pct"),
@@ -160,7 +175,7 @@ def cells(row: dict, columns: list[tuple]) -> list[str]:
             tps, sd = row["output_tokens_per_s"], row["output_tokens_per_s_sd"]
             out.append(_fmt(tps, "f1") + ("" if _missing(sd) else f" ±{sd:.1f}"))
         else:
-            out.append(_fmt(row.get(key), kind))
+            out.append(plain(_fmt(row.get(key), kind)))
     return out
 
 
@@ -169,12 +184,12 @@ def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
     head = [h for h, _, _ in columns]
     lines = [f"# {title}", ""] + [f"> {n}" for n in notes] + ([""] if notes else [])
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(cells(r, columns)) + " |" for r in summary]
+    lines += ["| " + " | ".join(_md(c) for c in cells(r, columns)) + " |" for r in summary]
     problems = unfinished(summary)
     if problems:
-        lines += ["", "Cells that did not finish:", ""] + [f"- {p}" for p in problems]
+        lines += ["", "Cells that did not finish:", ""] + [f"- {_md(p)}" for p in problems]
     if warnings(summary):
-        lines += ["", "Warnings:", ""] + [f"- {w}" for w in warnings(summary)]
+        lines += ["", "Warnings:", ""] + [f"- {_md(w)}" for w in warnings(summary)]
     lines += ["", "Definitions: docs/metrics.md (latency = request start to last token, per request, over all "
               "repeats; tpot = time per output token after the first; out tok/s = cell output tokens / cell "
               "generation wall time, load and warm-up excluded, ± the sd across repeats; accuracy = mean score "
@@ -219,6 +234,6 @@ def to_text(summary: list[dict]) -> str:
         return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
 
     problems = unfinished(summary)
-    tail = ["", "did not finish:"] + [f"  {p}" for p in problems] if problems else []
-    tail += ["", "warnings:"] + [f"  {w}" for w in warnings(summary)] if warnings(summary) else []
+    tail = ["", "did not finish:"] + [f"  {plain(p)}" for p in problems] if problems else []
+    tail += ["", "warnings:"] + [f"  {plain(w)}" for w in warnings(summary)] if warnings(summary) else []
     return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(b) for b in body] + tail)

@@ -1,0 +1,175 @@
+"""Continuing a run that stopped (crash, kill -9, Ctrl-C): what it recorded, what is left, and
+whether the configuration it would continue with is the one it started with.
+
+A record with an answer is never run again (no second API bill). A record of a failed call holds
+no answer: it is dropped and its example runs again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.errors import InputError
+from bench.store import CELLS, MANIFEST, RECORDS, RunStore, drop_torn_tail
+
+Key = tuple[str, str, str, int]  # model, task, example id, repeat
+
+
+def key(r: dict) -> Key:
+    return r["model"], r["task"], str(r["example_id"]), int(r.get("repeat", 0))
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a run folder, or an InputError saying the folder is not a run."""
+    if not folder.is_dir():
+        raise InputError(f"--resume {folder}: no such folder; pass a run folder such as results/<run_id>")
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise InputError(f"--resume {folder}: not a run folder (no {MANIFEST}); pass a folder made by bench run")
+    try:
+        man = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        where = f":{e.lineno}" if isinstance(e, json.JSONDecodeError) else ""
+        raise InputError(f"{path}{where}: corrupted manifest; this run cannot be resumed, start a new one") from None
+    if not isinstance(man, dict) or not isinstance(man.get("options"), dict) or "run_id" not in man:
+        raise InputError(f"{path}: not a bench manifest (no run_id or options); pass a folder made by bench run")
+    return man
+
+
+def fingerprint(man: dict) -> dict:
+    """What must not change between a run's start and its resumption."""
+    o = man.get("options", {})
+    task_keys = ("sha256", "data_sha256", "prompts_sha256", "examples_run", "fewshot_ids")
+    return {
+        "options": {k: o.get(k) for k in ("models", "tasks", "limit", "repeats", "speed", "device")},
+        "tasks": {n: {k: t.get(k) for k in task_keys} for n, t in man.get("tasks", {}).items()},
+        "models": {n: m.get("config") for n, m in man.get("models", {}).items()},
+    }
+
+
+_TASK_WHAT = {"sha256": "task file changed", "data_sha256": "data changed",
+              "prompts_sha256": "rendered prompts changed", "examples_run": "number of examples changed", "fewshot_ids": "few-shot examples changed"}
+_FLAGS = {"models": "--models", "tasks": "--tasks", "limit": "--limit", "repeats": "--repeats", "speed": "--speed",
+          "device": "--device"}
+
+
+def changes(old: dict, new: dict) -> list[str]:
+    """Each difference between two fingerprints as a line a person can act on."""
+    out = [f"{_FLAGS[k]}: {old['options'].get(k)!r} -> {v!r}" for k, v in new["options"].items()
+           if old["options"].get(k) != v]
+    for name in sorted(set(old["tasks"]) | set(new["tasks"])):
+        a, b = old["tasks"].get(name), new["tasks"].get(name)
+        if a is None or b is None:
+            continue  # a different --tasks selection, reported above
+        out += [f"task {name}: {_TASK_WHAT[k]}" for k in _TASK_WHAT if a.get(k) != b.get(k)]
+    for name in sorted(set(old["models"]) | set(new["models"])):
+        a, b = old["models"].get(name), new["models"].get(name)
+        if a is None or b is None:
+            continue
+        out += [f"model {name}: {k} {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
+                if a.get(k) != b.get(k)]
+    return out
+
+
+def check_unchanged(folder: Path, old_man: dict, new_man: dict, force: bool, warn) -> list[str]:
+    """Refuse to continue with a different configuration unless forced; returns what changed."""
+    diff = changes(fingerprint(old_man), fingerprint(new_man))
+    if diff and not force:
+        shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more" if len(diff) > 5 else "")
+        raise InputError(f"--resume {folder}: the configuration changed since the run started ({shown}); "
+                         f"start a new run, or pass --force to continue anyway (records so far keep their old scores)")
+    for line in diff:
+        warn(f"resuming despite a change (--force): {line}")
+    return diff
+
+
+def load_records(folder: Path) -> tuple[list[dict], int]:
+    """Every complete record, checked, and the size of a torn last line (not yet removed).
+    Damage anywhere but the tail is an InputError naming the line: it was not a crash mid-append."""
+    path = folder / RECORDS
+    if not path.exists():
+        return [], 0
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    rows = []
+    for lineno, raw in enumerate(data[:end].split(b"\n")[:-1], 1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw.decode("utf-8"))
+            key(row)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            raise InputError(f"{path}:{lineno}: corrupted record (not a JSON record with model, task, example_id); "
+                             f"the file was damaged by something other than a crash mid-write: restore it or "
+                             f"start a new run") from None
+        rows.append(row)
+    return rows, len(data) - end
+
+
+def settle(store: RunStore, records: list[dict], torn: int, warn) -> tuple[list[dict], set[Key]]:
+    """Cut a torn tail, drop failed and duplicate records; returns the kept records and their keys."""
+    if torn:
+        drop_torn_tail(store.path / RECORDS)
+        warn(f"dropped a torn last line of {RECORDS} ({torn} bytes, cut off by the crash)")
+    drop_torn_tail(store.path / CELLS)
+    kept, done = [], set()
+    for r in records:
+        k = key(r)
+        if r.get("error") or k in done:
+            continue
+        kept.append(r)
+        done.add(k)
+    if len(kept) != len(records):
+        retried = sum(1 for r in records if r.get("error"))
+        warn(f"{retried} failed example(s) will be run again")
+        store.rewrite(RECORDS, kept)
+    return kept, done
+
+
+def old_cells(folder: Path) -> dict[tuple[str, str], dict]:
+    """Cells written before the stop (a torn tail already cut), the last row of each."""
+    path = folder / CELLS
+    rows = {}
+    if path.exists():
+        for lineno, raw in enumerate(path.read_bytes().split(b"\n")[:-1], 1):  # a torn tail is no cell
+            if raw.strip():
+                try:
+                    c = json.loads(raw.decode("utf-8"))
+                    rows[c["model"], c["task"]] = c
+                except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+                    raise InputError(f"{path}:{lineno}: corrupted cell line; restore it or start a new run") from None
+    return rows
+
+
+def unfinished_like(out: Path, new_man: dict) -> list[Path]:
+    """Run folders under `out` that stopped before their end and would continue with this configuration."""
+    if not out.is_dir():
+        return []
+    want, found = fingerprint(new_man), []
+    for folder in sorted(out.iterdir()):
+        try:
+            man = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            if isinstance(man, dict) and not man.get("finished_utc") and not changes(fingerprint(man), want):
+                found.append(folder)
+        except (OSError, ValueError, AttributeError, TypeError):
+            continue
+    return found
+
+
+def recount(cells: list[dict], records: list[dict]) -> list[dict]:
+    """Cell rows whose counts come from the records, so that a cell run in two sessions counts all of
+    them (its timing figures cover the session that finished it: see resumed_examples)."""
+    by_cell: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        by_cell.setdefault((r["model"], r["task"]), []).append(r)
+    out = []
+    for c in cells:
+        recs = by_cell.get((c["model"], c["task"]), [])
+        row = {**c, "recorded": len(recs), "errors": sum(1 for r in recs if r.get("error")),
+               "retries": sum(r.get("retries") or 0 for r in recs),
+               "score_errors": sum(1 for r in recs if str(r.get("score_reason") or "").startswith("scoring failed"))}
+        if row["status"] == "ok" and row["score_errors"]:
+            row["status"] = "partial"
+        out.append(row)
+    return out
