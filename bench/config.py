@@ -5,6 +5,7 @@ Every mistake becomes an InputError naming the file, the line and the key, and s
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import sys
@@ -20,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z"  # \Z: "$" would let a trailing newline through
 DEVICE_RE = r"^(auto|cpu|mps|cuda(:\d+)?)$"
 
 
@@ -145,6 +146,15 @@ class ModelsConfig(Strict):
             if not re.match(NAME_RE, name):
                 raise ValueError(f"model name {name!r} must use letters, digits, '.', '_' or '-'")
         return models
+
+    @field_validator("hardware")
+    @classmethod
+    def _hardware_names(cls, hardware: dict[str, Any]) -> dict[str, Any]:
+        # the name is shown in reports ("priced by"): the same characters as a model name
+        for name in hardware:
+            if not re.match(NAME_RE, name):
+                raise _KeyError(("hardware", name), f"hardware name {name!r} must use letters, digits, '.', '_' or '-'")
+        return hardware
 
     @model_validator(mode="after")
     def _hardware_exists(self) -> ModelsConfig:
@@ -329,13 +339,25 @@ def key_line(text: str, loc: tuple) -> int | None:
 
 def _parts(dotted: str) -> tuple:
     """Split a TOML dotted key, keeping quoted parts whole: 'models."qwen2.5".dtype' has 3 parts."""
-    return tuple(q[1:-1] if q[:1] in "\"'" else q
+    return tuple(_unquote(q) if q[:1] == '"' else q[1:-1] if q[:1] == "'" else q
                  for q in re.findall(r'"[^"]*"|\'[^\']*\'|[^.\s"\']+', dotted))
+
+
+def _unquote(q: str) -> str:
+    """A TOML basic-string key with its escapes ("gpu\\n" is a newline), best effort."""
+    try:
+        return json.loads(q)
+    except ValueError:
+        return q[1:-1]
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def where(path: Path, text: str, loc: tuple) -> str:
     line = key_line(text, loc)
     key = ".".join(str(p) for p in loc if p != "")
+    key = _CONTROL.sub(lambda m: repr(m.group())[1:-1], key)  # one line, even for a key holding "\n"
     return f"{path}" + (f":{line}" if line else "") + (f": key '{key}'" if key else "")
 
 

@@ -66,12 +66,14 @@ def token_cost_usd(input_tokens: int, cached_input_tokens: int, output_tokens: i
 
 def box_seconds(record: dict, concurrency: int | None) -> float | None:
     """Seconds of the machine one request is charged for. Local (no concurrency): its batch's wall
-    time split evenly over the batch's rows (`batch_wall_s`, else `latency_s` in runs made before
-    batch_wall_s was recorded). Self-hosted server: its latency over the concurrency used, i.e.
+    time split evenly over the batch's rows (`batch_wall_s` over `batch_wall_rows`, else `latency_s`
+    over `batch_size` in runs made before batch_wall_s was recorded). Self-hosted server: its latency over the concurrency used, i.e.
     one of `concurrency` slots held for the request's duration."""
     if concurrency is None:
-        wall = record.get("batch_wall_s")
-        wall = record.get("latency_s") if wall is None else wall
+        if record.get("batch_wall_s") is not None:  # rows of the batch: more than one generate() call
+            rows = record.get("batch_wall_rows") or record.get("batch_size")  # after an out-of-memory back-off
+            return record["batch_wall_s"] / max(1, rows or 1)
+        wall = record.get("latency_s")
         return None if wall is None else wall / max(1, record.get("batch_size") or 1)
     if record.get("latency_s") is None:
         return 0.0 if record.get("error") else None  # a failed request held its slot for no answer

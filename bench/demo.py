@@ -55,7 +55,8 @@ def run_demo(*, tasks_dir: Path = Path("tasks"), tasks: str | None = None, limit
              out: Path = Path("results")) -> tuple[Path, int]:
     if tasks is None:
         tasks = ",".join(local_tasks(tasks_dir))
-    opts = Options(tasks_dir=tasks_dir, tasks=tasks, limit=limit, out=out, title="DEMO run", notes=[WARNING])
+    opts = Options(tasks_dir=tasks_dir, tasks=tasks, limit=limit, out=out, title="DEMO run", notes=[WARNING],
+                   resumable=False)  # its models.toml lives in a temporary folder
     prepare_tasks(opts)  # a bad task folder or --limit fails before time goes into building models
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         opts.config = write_models(Path(tmp), tasks_dir)

@@ -37,7 +37,8 @@ def build(run_id: str, opts, prep) -> dict:
         "environment": measure.environment(),
         "options": {"limit": opts.limit, "device": opts.device, "repeats": opts.repeats, "speed": opts.speed,
                     "models": prep.models,
-                    "tasks": [d.task.name for d in prep.tasks],
+                    # every selected task, its data loaded or not: a resume runs a skipped one once it loads
+                    "tasks": prep.selected or [d.task.name for d in prep.tasks] + list(prep.skipped_tasks),
                     "config": str(opts.config.resolve()), "tasks_dir": str(opts.tasks_dir.resolve())},  # for --resume
         "models_config": {"path": str(opts.config), "sha256": _sha256(opts.config)},
         "hardware": {k: v.model_dump() for k, v in prep.models_cfg.hardware.items()},
@@ -45,10 +46,45 @@ def build(run_id: str, opts, prep) -> dict:
                                 "text": d.task.path.read_text(encoding="utf-8"), "data_sha256": d.data_sha256,
                                 "source": d.source, "examples_run": len(d.examples),
                                 "prompts_sha256": prompts_sha256(prep.plans[d.task.name].prompt_sha256),
-                                "fewshot_ids": [e.id for e in d.fewshot]}
+                                "fewshot_ids": [e.id for e in d.fewshot], **scorer_entry(d.task)}
                   for d in prep.tasks},
+        "skipped_tasks": dict(prep.skipped_tasks),  # task name -> why its data could not be loaded
         "models": {name: model_entry(prep.models_cfg.models[name]) for name in prep.models},
     }
+
+
+def scorer_file(task) -> Path | None:
+    """The file outside the task file that decides its scores: an sql_execution task's database, or
+    the source of a user scorer's module ("package.module:function") when it can be found."""
+    score = task.spec.score
+    if score.database:
+        return task.path.parent / score.database
+    if ":" in score.scorer:
+        import importlib.util
+
+        module = score.scorer.partition(":")[0]
+        added = str(task.path.parent) not in sys.path
+        if added:  # a scorer module may live beside the task file, as scorers.user.load allows
+            sys.path.append(str(task.path.parent))
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        finally:
+            if added:
+                sys.path.remove(str(task.path.parent))
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        return origin if origin is not None and origin.is_file() else None
+    return None
+
+
+def scorer_entry(task) -> dict:
+    """scorer_file and scorer_sha256 for the manifest: a resume refuses a changed database or module."""
+    path = scorer_file(task)
+    if path is None or not path.is_file():
+        return {"scorer_file": None, "scorer_kind": None, "scorer_sha256": None}
+    kind = "database" if task.spec.score.database else "module"
+    return {"scorer_file": str(path), "scorer_kind": kind, "scorer_sha256": _sha256(path)}
 
 
 def prompts_sha256(per_example: dict[str, str]) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bench import cost, stats
 from bench.errors import InputError
+from bench.report.summary import plain
 
 ALPHA = 0.05
 
@@ -148,4 +149,4 @@ def lines(rec: Recommendation, bars: Bars) -> list[str]:
     if rec.rejected:
         out.append("rejected:")
         out += [f"  {r.model}: {'; '.join(r.missed)}" for r in rec.rejected]
-    return out
+    return [plain(line) for line in out]  # model and task names come from run folders

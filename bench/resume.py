@@ -40,16 +40,21 @@ def read_manifest(folder: Path) -> dict:
 def fingerprint(man: dict) -> dict:
     """What must not change between a run's start and its resumption."""
     o = man.get("options", {})
-    task_keys = ("sha256", "data_sha256", "prompts_sha256", "examples_run", "fewshot_ids")
+    task_keys = ("sha256", "data_sha256", "prompts_sha256", "examples_run", "fewshot_ids", "scorer_sha256",
+                 "scorer_kind")
+    selected = list(o.get("tasks") or [])  # a manifest from before skipped tasks were listed there too:
+    selected += [t for t in man.get("skipped_tasks") or {} if t not in selected]  # the same selection
     return {
-        "options": {k: o.get(k) for k in ("models", "tasks", "limit", "repeats", "speed", "device")},
+        "options": {**{k: o.get(k) for k in ("models", "limit", "repeats", "speed", "device")},
+                    "tasks": sorted(selected) if o.get("tasks") is not None else None},
         "tasks": {n: {k: t.get(k) for k in task_keys} for n, t in man.get("tasks", {}).items()},
         "models": {n: m.get("config") for n, m in man.get("models", {}).items()},
     }
 
 
 _TASK_WHAT = {"sha256": "task file changed", "data_sha256": "data changed",
-              "prompts_sha256": "rendered prompts changed", "examples_run": "number of examples changed", "fewshot_ids": "few-shot examples changed"}
+              "prompts_sha256": "rendered prompts changed", "examples_run": "number of examples changed",
+              "fewshot_ids": "few-shot examples changed", "scorer_sha256": "scorer {kind} changed"}
 _FLAGS = {"models": "--models", "tasks": "--tasks", "limit": "--limit", "repeats": "--repeats", "speed": "--speed",
           "device": "--device"}
 
@@ -62,7 +67,10 @@ def changes(old: dict, new: dict) -> list[str]:
         a, b = old["tasks"].get(name), new["tasks"].get(name)
         if a is None or b is None:
             continue  # a different --tasks selection, reported above
-        out += [f"task {name}: {_TASK_WHAT[k]}" for k in _TASK_WHAT if a.get(k) != b.get(k)]
+        if a.get("scorer_sha256") is None:  # a manifest from before scorer files were hashed
+            b = {**b, "scorer_sha256": None}
+        kind = b.get("scorer_kind") or a.get("scorer_kind") or "file"
+        out += [f"task {name}: {_TASK_WHAT[k].format(kind=kind)}" for k in _TASK_WHAT if a.get(k) != b.get(k)]
     for name in sorted(set(old["models"]) | set(new["models"])):
         a, b = old["models"].get(name), new["models"].get(name)
         if a is None or b is None:

@@ -20,6 +20,7 @@ from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_pro
 from bench.store import CELLS, RunStore, read_run
 
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
+SKIPPED_DATA = "task data unavailable"  # the reason of a cell whose task's data could not be loaded
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Options:
     notes: list[str] = field(default_factory=list)  # printed above the summary table (the demo's warning)
     resume: Path | None = None  # continue this run folder instead of starting a new one
     force: bool = False  # resume even though the configuration changed
+    resumable: bool = True  # False for `bench demo`: its models live in a temporary folder that is gone after
 
 
 @dataclass
@@ -46,35 +48,54 @@ class Prepared:
     tasks: list[tasks.TaskData]
     plans: dict[str, Plan]  # task name -> rendered requests, checked targets, scorer
     skipped_tasks: dict[str, str] = field(default_factory=dict)  # task name -> why its data is unavailable now
+    selected: list[str] = field(default_factory=list)  # every selected task, loaded or skipped, in order
 
 
 def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
     """The options a run was started with (from its manifest), overridden by any flag given now."""
-    o = resume.read_manifest(folder)["options"]
+    man = resume.read_manifest(folder)
+    if man.get("resumable") is False:
+        raise InputError(f"--resume {folder}: a `bench demo` run cannot be resumed (its models were built in a "
+                         f"temporary folder that is gone); run `bench demo` again")
+    o = man["options"]
+    # options.tasks lists every selected task; a manifest from before skipped ones were listed there
+    # names them under skipped_tasks only
+    names = list(o.get("tasks") or [])
+    names += [t for t in man.get("skipped_tasks") or {} if t not in names]
     fields = {"config": Path(o.get("config") or "models.toml"), "tasks_dir": Path(o.get("tasks_dir") or "tasks"),
-              "models": ",".join(o.get("models") or []) or None, "tasks": ",".join(o.get("tasks") or []) or None,
+              "models": ",".join(o.get("models") or []) or None, "tasks": ",".join(names) or None,
               "limit": o.get("limit"), "device": o.get("device"), "repeats": o.get("repeats") or 1,
               "speed": bool(o.get("speed"))}
+    if isinstance(man.get("title"), str):  # the demo's title and its random-weights warning stay on the summary
+        fields["title"] = man["title"]
+    if isinstance(man.get("notes"), list):
+        fields["notes"] = [str(n) for n in man["notes"]]
     return Options(**{**fields, **given}, out=folder.parent, resume=folder, force=force)
 
 
 def prepare_tasks(opts: Options) -> tuple[list[tasks.TaskData], dict[str, Plan], dict[str, str]]:
     """Load every selected task's data and render every prompt and target. A Hub task whose data
     cannot be fetched now is set aside with the reason (the third item), not an error."""
+    data, plans, skipped, _ = _prepare_tasks(opts)
+    return data, plans, skipped
+
+
+def _prepare_tasks(opts: Options):
     if opts.limit is not None and opts.limit < 1:
         raise InputError(f"--limit {opts.limit}: must be at least 1 (omit it to run every example)")
     if opts.repeats < 1:
         raise InputError(f"--repeats {opts.repeats}: must be at least 1")
     all_tasks = load_tasks(opts.tasks_dir)
     wanted = select(opts.tasks, [t.name for t in all_tasks], "task", "--tasks")
-    data, skipped = [], {}
+    data, skipped, selected = [], {}, []
     for t in all_tasks:
         if t.name in wanted:
+            selected.append(t.name)
             try:
                 data.append(tasks.load(t, opts.limit))
             except tasks.DataUnavailable as e:
                 skipped[t.name] = str(e)
-    return data, {d.task.name: plan(d) for d in data}, skipped
+    return data, {d.task.name: plan(d) for d in data}, skipped, selected
 
 
 def prepare(opts: Options) -> Prepared:
@@ -93,8 +114,8 @@ def prepare(opts: Options) -> Prepared:
             if not path.is_file():
                 raise InputError(f"{opts.config}: key 'models.{name}.chat_template': template file {path} "
                                  f"not found; use auto, none or the path of a Jinja file")
-    data, plans, skipped = prepare_tasks(opts)
-    return Prepared(models_cfg, names, data, plans, skipped)
+    data, plans, skipped, selected = _prepare_tasks(opts)
+    return Prepared(models_cfg, names, data, plans, skipped, selected)
 
 
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
@@ -108,6 +129,8 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
         store, man, lock, done, kept = _reopen(opts, prep, warn)
     else:
         man = manifest.build("", opts, prep)
+        if not opts.resumable:
+            man["resumable"] = False
         for folder in resume.unfinished_like(opts.out, man):
             warn(f"note: {folder} is an unfinished run with this configuration; to continue it instead: "
                  f"python -m bench --resume {folder}")
@@ -123,7 +146,11 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     except KeyboardInterrupt:
         man["interrupted_utc"] = manifest.utc_now()
         store.write_manifest(man)
-        warn(f"\ninterrupted; what finished is saved; resume with: python -m bench --resume {store.path}")
+        if opts.resumable:
+            warn(f"\ninterrupted; what finished is saved; resume with: python -m bench --resume {store.path}")
+        else:
+            warn(f"\ninterrupted; what finished is saved in {store.path}, but this run cannot be resumed "
+                 f"(its models were temporary); to see a whole demo, run `bench demo` again")
         return store.path, EXIT_INTERRUPTED
     finally:
         if main_thread:
@@ -135,6 +162,10 @@ def _reopen(opts: Options, prep: Prepared, warn: Callable):
     """The run folder to continue, locked and settled (torn tail cut, failed records dropped)."""
     old = resume.read_manifest(opts.resume)
     store = RunStore(opts.resume)
+    if opts.title == Options.title and isinstance(old.get("title"), str):  # not given now: the run's own
+        opts.title = old["title"]
+    if not opts.notes and isinstance(old.get("notes"), list):
+        opts.notes = [str(n) for n in old["notes"]]
     man = manifest.build(store.run_id, opts, prep)
     changed = resume.check_unchanged(opts.resume, old, man, opts.force, warn)
     lock = RunLock(store.path).acquire(warn)
@@ -150,6 +181,9 @@ def _reopen(opts: Options, prep: Prepared, warn: Callable):
                                                  "forced_changes": changed}]
     for name, entry in man["models"].items():  # what the first session learnt when it loaded them
         man["models"][name] = {**old.get("models", {}).get(name, {}), **entry}
+    for name in prep.skipped_tasks:  # data unreachable now, but what ran of it earlier stays described
+        if name in old.get("tasks", {}):
+            man["tasks"][name] = old["tasks"][name]
     warn(f"resuming {store.run_id}: {len(done)} record(s) kept")
     return store, man, lock, done, kept
 
@@ -158,9 +192,6 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
          progress: Callable, echo: Callable, warn: Callable) -> tuple[Path, int]:
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
-    if prep.skipped_tasks:
-        man["skipped_tasks"] = prep.skipped_tasks
-        store.write_manifest(man)
     for task, why in prep.skipped_tasks.items():
         warn(f"skipping task {task}: {why}")
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
@@ -190,13 +221,17 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
 
             model_cells = run_api_model(name, spec, todo, recorder, on_model=on_model, progress=progress,
                                         repeats=opts.repeats, done=done_m) if todo else []
-        skipped = [Cell(name, task, status="skipped", reason=f"task data unavailable: {why}")
+        skipped = [Cell(name, task, status="skipped", reason=f"{SKIPPED_DATA}: {why}")
                    for task, why in prep.skipped_tasks.items()]
         write_cells(store, model_cells + skipped)
         ran = {c.task: c.row() for c in model_cells}
         for t, p in prep.plans.items():
-            cells.append(ran.get(t) or kept.get((name, t)) or _recorded_cell(name, t, len(p.requests), opts.repeats))
-        cells += [c.row() for c in skipped]
+            old = kept.get((name, t))  # a task skipped earlier (data unreachable) has all its records now
+            old = old if old and not str(old.get("reason") or "").startswith(SKIPPED_DATA) else None
+            cells.append(ran.get(t) or old or _recorded_cell(name, t, len(p.requests), opts.repeats, spec))
+        for c in skipped:  # its data is unreachable now: the cell an earlier session finished, else skipped
+            old = kept.get((name, c.task))
+            cells.append(old if old and old.get("status") != "skipped" else c.row())
 
     man["finished_utc"] = manifest.utc_now()
     man.pop("interrupted_utc", None)
@@ -226,8 +261,12 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     return store.path, exit_code([c["status"] for c in cell_rows])
 
 
-def _recorded_cell(model: str, task: str, n: int, repeats: int) -> dict:
+def _recorded_cell(model: str, task: str, n: int, repeats: int, spec) -> dict:
     """A cell whose every example was recorded before a crash that came before its cells.jsonl line:
-    its answers are all there, its figures (wall time, memory) were lost with the process."""
-    return Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats,
-                reason=None).row()
+    its answers are all there, its figures (wall time, memory) were lost with the process. Its batch
+    size or concurrency comes from the model's settings, as the cell's own line would have had it
+    (the report prices an API model's records by its concurrency)."""
+    local = spec.backend == "transformers"
+    return Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats, reason=None,
+                batch_size=spec.batch_size if local else 1,
+                concurrency=None if local else spec.concurrency).row()

@@ -81,7 +81,8 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
                         # tokenising, decoding and any out-of-memory retries included: what cost is charged on
                         batch_wall_s = measure.now() - tb
                         queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
-                                   [c.to_dict() | {"batch_wall_s": batch_wall_s} for c in completions], size))
+                                   [c.to_dict() | {"batch_wall_s": batch_wall_s, "batch_wall_rows": len(batch)}
+                                    for c in completions], size))
                     walls.append(measure.now() - t0)
             finally:  # the meters' threads stop whatever happened
                 joules, nvml_peak = energy.stop(), gpu_memory.stop()

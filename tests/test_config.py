@@ -199,6 +199,27 @@ def test_undefined_hardware(project, capsys, command):
 
 
 @BOTH
+@pytest.mark.parametrize("name, shown", [("gp<u", "gp<u"), ("gpu\\n", "gpu\\n"), ("gpu box", "gpu box")])
+def test_bad_hardware_name(project, capsys, command, name, shown):
+    # shown in reports' "priced by" column: the characters of a model name only; a "\n" stays one error line
+    project.edit(project.models, "[hardware.ci]", f'[hardware."{name}"]')
+    project.edit(project.models, 'hardware = "ci"', f'hardware = "{name}"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "[hardware."),
+                     key=f"hardware.{shown}", contains=("hardware name", "letters, digits"))
+    assert err.count("\n") == 1, err
+
+
+@BOTH
+@pytest.mark.parametrize("name", ["tiny\\n", "ti<ny"])
+def test_bad_model_name(project, capsys, command, name):
+    project.edit(project.models, "[models.tiny]", f'[models."{name}"]')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, contains=("model name", "letters, digits"))
+    assert err.count("\n") == 1, err
+
+
+@BOTH
 def test_api_key_in_models_toml_is_refused_and_not_echoed(project, capsys, command):
     project.edit(project.models, "batch_size = 4", 'batch_size = 4\napi_key = "sk-live-0123456789abcdef"')
     code, err = bench(project, capsys, command)
@@ -459,6 +480,7 @@ def test_demo_flag_refuses_model_options(capsys):
 def test_key_line_table_header():
     assert key_line(KEY_LINE_TOML, ("models", "small")) == 5
     assert key_line(KEY_LINE_TOML, ("hardware", "a10g")) == 2
+    assert key_line('x = 1\n[hardware."gpu\\n"]\n', ("hardware", "gpu\n")) == 2  # escapes decoded
 
 
 def test_key_line_key_in_table():

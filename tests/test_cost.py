@@ -43,6 +43,15 @@ def test_local_request_pays_its_share_of_the_batch_wall_time():
     assert cost.request_cost_usd(old, BOX, concurrency=None) == pytest.approx(0.475 * 0.0001, rel=1e-12)
 
 
+def test_a_batch_split_by_an_out_of_memory_back_off_is_charged_once():
+    # a batch of 8 rows took 4.0 s in all, generated as two calls of 4 after an out-of-memory error:
+    # each row holds the box 4.0 / 8 = 0.5 s (not 4.0 / 4 = 1 s, which would charge the batch twice);
+    # 0.5 s x 0.36 USD/h / 3600 = 0.00005 USD, and the 8 rows together pay for the 4.0 s once
+    rows = [{"batch_wall_s": 4.0, "batch_wall_rows": 8, "batch_size": 4, "latency_s": 1.5} for _ in range(8)]
+    assert cost.request_cost_usd(rows[0], BOX, concurrency=None) == pytest.approx(0.00005, rel=1e-12)
+    assert sum(cost.box_seconds(r, None) for r in rows) == pytest.approx(4.0, rel=1e-12)
+
+
 def test_self_hosted_server_request_holds_one_slot_of_its_concurrency():
     # latency 1.2 s at concurrency 4: 0.3 s of a 3.60 USD/h box = 0.3 x 0.001 = 0.0003 USD
     p = Pricing(hardware="vllm-box", usd_per_hour=3.6)

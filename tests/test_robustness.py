@@ -219,3 +219,193 @@ def manifest(**over) -> dict:
 def test_changes_name_what_changed(over, said):
     assert changes(fingerprint(manifest()), fingerprint(manifest(**over))) == [said]
     assert changes(fingerprint(manifest()), fingerprint(manifest())) == []
+
+
+# ---------------------------------------------------------------- resume: skipped tasks, scorer files, cells
+
+
+def project(tmp_path, api=None, concurrency: int = 3):
+    """A tasks folder with ticket_routing and 'hubby' (the same task, standing in for a Hub task whose
+    data may be unreachable), and a models.toml with one API model on the fake server."""
+    import shutil
+
+    from conftest import TASKS
+
+    tasks_dir = tmp_path / "tasks"
+    (tasks_dir / "data").mkdir(parents=True)
+    shutil.copy(TASKS / "data" / "ticket_routing.jsonl", tasks_dir / "data")
+    for name in ("ticket_routing", "hubby"):
+        shutil.copy(TASKS / "ticket_routing.toml", tasks_dir / f"{name}.toml")
+    url = api.base_url if api else "http://127.0.0.1:9/v1"
+    config = tmp_path / "models.toml"
+    config.write_text(f'[models.fake]\nbackend = "openai"\nmodel = "fake"\nbase_url = "{url}"\n'
+                      f'api_key_env = "ROBUST_KEY"\nbackoff_s = 0.01\nconcurrency = {concurrency}\n', encoding="utf-8")
+    return tasks_dir, config
+
+
+def unreachable(monkeypatch, *names: str) -> None:
+    """tasks.load raises DataUnavailable for these tasks, as for a Hub dataset while offline."""
+    from bench import tasks
+
+    real = tasks.__dict__.get("_real_load", tasks.load)
+    monkeypatch.setattr(tasks, "_real_load", real, raising=False)
+
+    def load(task, limit=None):
+        if task.name in names:
+            raise tasks.DataUnavailable(f"dataset 'org/{task.name}': the Hub is unreachable (test)")
+        return real(task, limit)
+
+    monkeypatch.setattr(tasks, "load", load)
+
+
+def cell_lines(run) -> list[dict]:
+    return [json.loads(x) for x in (run / "cells.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def quiet(*args, **kwargs) -> None:
+    pass
+
+
+@pytest.fixture
+def fake_api(monkeypatch):
+    pytest.importorskip("openai")
+    from fakeapi import FakeAPI
+
+    monkeypatch.setenv("ROBUST_KEY", "sk-test")
+    with FakeAPI(reply=lambda messages: "billing") as api:
+        yield api
+
+
+def test_a_task_skipped_at_the_start_runs_when_its_data_loads_on_resume(tmp_path, monkeypatch, fake_api):
+    from bench.run import Options, execute, resumed_options
+
+    tasks_dir, config = project(tmp_path, fake_api)
+    unreachable(monkeypatch, "hubby")
+    run, _ = execute(Options(config=config, tasks_dir=tasks_dir, limit=3, out=tmp_path / "res"), echo=quiet)
+    man = json.loads((run / "manifest.json").read_text())
+    assert man["options"]["tasks"] == ["hubby", "ticket_routing"]  # selected, loaded or not
+    assert list(man["skipped_tasks"]) == ["hubby"] and "hubby" not in man["tasks"]
+    monkeypatch.undo()  # the Hub is reachable again
+    monkeypatch.setenv("ROBUST_KEY", "sk-test")
+    _, code = execute(resumed_options(run), echo=quiet)
+    assert code == 0
+    cells = cell_lines(run)
+    assert sorted((c["model"], c["task"], c["status"]) for c in cells) == [
+        ("fake", "hubby", "ok"), ("fake", "ticket_routing", "ok")]  # one line per cell, the skip gone
+    assert {r["task"] for r in read_jsonl(run / RECORDS)} == {"hubby", "ticket_routing"}
+    man = json.loads((run / "manifest.json").read_text())
+    assert man["skipped_tasks"] == {} and "hubby" in man["tasks"]
+
+
+def test_a_task_whose_data_is_unreachable_on_resume_is_not_a_changed_selection(tmp_path, monkeypatch, fake_api):
+    from bench.run import Options, execute, resumed_options
+
+    tasks_dir, config = project(tmp_path, fake_api)
+    run, _ = execute(Options(config=config, tasks_dir=tasks_dir, limit=3, out=tmp_path / "res"), echo=quiet)
+    records = read_jsonl(run / RECORDS)
+    with (run / RECORDS).open("w", encoding="utf-8") as f:  # a crash before ticket_routing's last answer
+        f.writelines(json.dumps(r) + "\n" for r in records if r["task"] == "hubby" or r["example_id"] != records[-1]["example_id"])
+    (run / "cells.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cell_lines(run) if c["task"] == "hubby"))
+    unreachable(monkeypatch, "hubby")  # resumed offline: no --tasks given, so none changed
+    _, code = execute(resumed_options(run), echo=quiet)
+    cells = {c["task"]: c for c in cell_lines(run)}
+    assert len(cell_lines(run)) == 2 and cells["ticket_routing"]["status"] == "ok"
+    assert cells["hubby"]["status"] == "ok"  # finished in the first session: kept, not turned into a skip
+    man = json.loads((run / "manifest.json").read_text())
+    assert man["options"]["tasks"] == ["hubby", "ticket_routing"] and "hubby" in man["skipped_tasks"]
+    assert "hubby" in man["tasks"]  # what ran of it stays described
+    assert code == 0
+
+
+def test_a_task_skipped_in_every_session_stays_one_skipped_cell(tmp_path, monkeypatch, fake_api):
+    from bench.run import Options, execute, resumed_options
+
+    tasks_dir, config = project(tmp_path, fake_api)
+    unreachable(monkeypatch, "hubby")
+    run, _ = execute(Options(config=config, tasks_dir=tasks_dir, limit=2, out=tmp_path / "res"), echo=quiet)
+    for _ in range(2):
+        _, code = execute(resumed_options(run), echo=quiet)
+    cells = cell_lines(run)
+    assert sorted((c["task"], c["status"]) for c in cells) == [("hubby", "skipped"), ("ticket_routing", "ok")]
+    assert code == 3
+
+
+def test_a_cell_rebuilt_from_its_records_keeps_the_models_concurrency(tmp_path, fake_api):
+    from bench.run import Options, execute, resumed_options
+
+    tasks_dir, config = project(tmp_path, fake_api, concurrency=5)
+    run, _ = execute(Options(config=config, tasks_dir=tasks_dir, tasks="ticket_routing", limit=2,
+                             out=tmp_path / "res"), echo=quiet)
+    (run / "cells.jsonl").write_text("")  # the crash came after the last record, before the cell's line
+    execute(resumed_options(run), echo=quiet)
+    (cell,) = cell_lines(run)
+    assert (cell["status"], cell["concurrency"], cell["batch_size"], cell["resumed_examples"]) == ("ok", 5, 1, 2)
+
+
+def test_a_resumed_run_keeps_its_title_and_notes(tmp_path, fake_api):
+    from bench.run import Options, execute, resumed_options
+
+    tasks_dir, config = project(tmp_path, fake_api)
+    run, _ = execute(Options(config=config, tasks_dir=tasks_dir, tasks="ticket_routing", limit=2, title="DEMO run",
+                             notes=["random weights: accuracy means nothing"], out=tmp_path / "res"), echo=quiet)
+    opts = resumed_options(run)
+    assert (opts.title, opts.notes) == ("DEMO run", ["random weights: accuracy means nothing"])
+    execute(opts, echo=quiet)
+    man = json.loads((run / "manifest.json").read_text())
+    assert (man["title"], man["notes"]) == ("DEMO run", ["random weights: accuracy means nothing"])
+    md = (run / "summary.md").read_text()
+    assert "DEMO run" in md and "random weights: accuracy means nothing" in md
+
+
+def test_an_interrupted_demo_says_to_run_the_demo_again(tmp_path, monkeypatch, capsys, fake_api):
+    from bench import demo, run as run_mod
+
+    _, config = project(tmp_path, fake_api)
+    monkeypatch.setattr(demo, "write_models", lambda model_dir, tasks_dir: config)
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_mod, "_run", stop)
+    folder, code = demo.run_demo(tasks="ticket_routing", limit=2, out=tmp_path / "res")
+    err = capsys.readouterr().err
+    assert code == run_mod.EXIT_INTERRUPTED
+    assert "--resume" not in err and "run `bench demo` again" in err, err
+    with pytest.raises(InputError, match="run `bench demo` again"):
+        run_mod.resumed_options(folder)
+
+
+@pytest.mark.parametrize("kind", ["database", "module"])
+def test_a_changed_scorer_file_is_refused_on_resume(tmp_path, kind):
+    import shutil
+
+    from conftest import TASKS
+
+    from bench import manifest as manifest_mod
+    from bench.resume import check_unchanged
+    from bench.run import Options, prepare
+
+    tasks_dir, config = project(tmp_path)
+    if kind == "database":
+        for name in ("text_to_sql.jsonl", "sales.sql"):
+            shutil.copy(TASKS / "data" / name, tasks_dir / "data")
+        shutil.copy(TASKS / "text_to_sql.toml", tasks_dir / "text_to_sql.toml")
+        task, changed = "text_to_sql", tasks_dir / "data" / "sales.sql"
+    else:
+        text = (tasks_dir / "ticket_routing.toml").read_text()
+        start = text.index("[score]")
+        (tasks_dir / "mine.toml").write_text(text[:start] + '[score]\nscorer = "robust_scorer_xyz:score"\n'
+                                             'target = "{queue}"\n', encoding="utf-8")
+        (tasks_dir / "robust_scorer_xyz.py").write_text("def score(output, target):\n    return output == target\n")
+        task, changed = "mine", tasks_dir / "robust_scorer_xyz.py"
+    opts = Options(config=config, tasks_dir=tasks_dir, tasks=task, limit=2)
+    old = manifest_mod.build("r", opts, prepare(opts))
+    assert old["tasks"][task]["scorer_sha256"]
+    check_unchanged(tmp_path, old, manifest_mod.build("r", opts, prepare(opts)), False, quiet)  # unchanged: fine
+    changed.write_text(changed.read_text() + "\n-- edited\n" if kind == "database" else
+                       changed.read_text() + "\n# edited\n")
+    new = manifest_mod.build("r", opts, prepare(opts))
+    with pytest.raises(InputError, match=f"task {task}: scorer {kind} changed"):
+        check_unchanged(tmp_path, old, new, False, quiet)
+    warned = []
+    assert check_unchanged(tmp_path, old, new, True, warned.append) == [f"task {task}: scorer {kind} changed"]

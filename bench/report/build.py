@@ -46,7 +46,7 @@ def markdown(title: str, notes: list[str], rows: list[dict], overall: list[dict]
     lines = ["", "## Cost", ""] + table.markdown_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
     lines += ["", table.COST_NOTE.format(u=utilisation)]
     if overall:
-        lines += ["", "## All tasks pooled", ""]
+        lines += ["", f"## {summary.md_cell(table.pooled_title(overall).capitalize())}", ""]
         lines += table.markdown_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall])
     return text + "\n".join(lines) + "\n"
 

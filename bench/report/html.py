@@ -128,7 +128,7 @@ def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: d
     parts.append(_table(table.COST_HEAD, [table.cost_cells(r) for r in rows]))
     parts.append(f"<p>{esc(table.COST_NOTE.format(u=utilisation))}</p>")
     if overall:
-        parts.append("<h3>All tasks pooled</h3>")
+        parts.append(f"<h3>{esc(table.pooled_title(overall).capitalize())}</h3>")
         parts.append(_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall]))
     parts.append("<h2 id='plots'>Plots</h2>")
     for name, data in plots.items():

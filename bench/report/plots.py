@@ -9,6 +9,7 @@ import math
 import textwrap
 
 from bench import cost, stats
+from bench.report import table
 
 SLIDE = (11, 6.2)  # inches; 1650 x 930 px at the PNG's 150 dpi
 DPI = 150
@@ -147,12 +148,12 @@ def accuracy_vs_cost(plt, rows: list[dict], title: str, foot: str, name: str, ou
 def accuracy_vs_latency(plt, rows: list[dict], overall: list[dict], foot: str, out: dict) -> None:
     groups = {t: [r for r in rows if r["task"] == t] for t in dict.fromkeys(r["task"] for r in rows)}
     if overall:
-        groups["overall (all tasks pooled)"] = overall
+        groups[table.pooled_title(overall, names=False)] = overall
     n = len(groups)
     cols = min(n, 2)
     nrows = math.ceil(n / cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(SLIDE[0], max(SLIDE[1], 4.2 * nrows)), squeeze=False)
-    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.7 / fig.get_figheight(), bottom=1.2 / fig.get_figheight(),
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 1.2 / fig.get_figheight(), bottom=1.2 / fig.get_figheight(),
                         hspace=0.5, wspace=0.25)
     placements = []
     for ax, (task, rs) in zip(axes.flat, groups.items()):
@@ -339,7 +340,7 @@ def draw_all(merged, rows: list[dict], overall: list[dict], baselines: dict, uti
     rows = [r for r in rows if r["n"]]  # cells that did not run are in the tables, not on the plots
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     if overall:
-        accuracy_vs_cost(plt, overall, "Accuracy vs cost, all tasks pooled", foot, "accuracy_vs_cost_overall", out)
+        accuracy_vs_cost(plt, overall, f"Accuracy vs cost, {table.pooled_title(overall, names=False)}", foot, "accuracy_vs_cost_overall", out)
     for t in tasks:
         accuracy_vs_cost(plt, [r for r in rows if r["task"] == t], f"Accuracy vs cost: {label(t)}", foot,
                          f"accuracy_vs_cost_{file_stem(t)}", out)

@@ -139,7 +139,7 @@ def plain(text: str) -> str:
     return _CONTROL.sub(" ", str(text))
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
     """A Markdown table cell or list item: one line; pipes, backslashes and "<" (no raw HTML) escaped."""
     return plain(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
@@ -182,14 +182,14 @@ def cells(row: dict, columns: list[tuple]) -> list[str]:
 def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
     columns = display(summary)
     head = [h for h, _, _ in columns]
-    lines = [f"# {title}", ""] + [f"> {n}" for n in notes] + ([""] if notes else [])
-    lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(_md(c) for c in cells(r, columns)) + " |" for r in summary]
+    lines = [f"# {md_cell(title)}", ""] + [f"> {md_cell(n)}" for n in notes] + ([""] if notes else [])
+    lines += ["| " + " | ".join(md_cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(md_cell(c) for c in cells(r, columns)) + " |" for r in summary]
     problems = unfinished(summary)
     if problems:
-        lines += ["", "Cells that did not finish:", ""] + [f"- {_md(p)}" for p in problems]
+        lines += ["", "Cells that did not finish:", ""] + [f"- {md_cell(p)}" for p in problems]
     if warnings(summary):
-        lines += ["", "Warnings:", ""] + [f"- {_md(w)}" for w in warnings(summary)]
+        lines += ["", "Warnings:", ""] + [f"- {md_cell(w)}" for w in warnings(summary)]
     lines += ["", "Definitions: docs/metrics.md (latency = request start to last token, per request, over all "
               "repeats; tpot = time per output token after the first; out tok/s = cell output tokens / cell "
               "generation wall time, load and warm-up excluded, ± the sd across repeats; accuracy = mean score "
@@ -227,7 +227,7 @@ def to_text(summary: list[dict]) -> str:
     """A fixed-width table for the terminal, then the reasons of cells that did not finish."""
     columns = display(summary)
     head = [h for h, _, _ in columns]
-    body = [cells(r, columns) for r in summary]
+    body = [[plain(c) for c in cells(r, columns)] for r in summary]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
 
     def fmt(cols: list[str]) -> str:

@@ -68,16 +68,41 @@ def _break_evens(rows: list[dict], utilisation: float, baseline: str | None) -> 
             row["self_hosted_cheaper_from_per_month"] = be.always_from
 
 
+def pooled_tasks(rows: list[dict]) -> list[str]:
+    """The tasks every model with results finished: pooling one model over an easier or harder
+    mix of tasks than another would compare the mixes, not the models."""
+    done: dict[str, set[str]] = {}
+    for r in rows:
+        if r["status"] == "ok" and r["n"]:
+            done.setdefault(r["model"], set()).add(r["task"])
+    return sorted(set.intersection(*done.values())) if done else []
+
+
+def pooled_title(overall: list[dict], names: bool = True) -> str:
+    """'all 3 tasks pooled', or which tasks when some model did not run them all (named in tables;
+    plots, short of room, only say how many)."""
+    if not overall:
+        return ""
+    tasks, of = overall[0]["pooled_tasks"], overall[0]["tasks_reported"]
+    if len(tasks) == of:
+        return f"all {of} tasks pooled"
+    return f"{len(tasks)} of {of} tasks pooled (" + (f"those every model ran: {', '.join(tasks)})" if names
+                                                      else "those every model ran)")
+
+
 def overall_rows(rows: list[dict], merged: Merged) -> list[dict]:
-    """One row per model over every task (examples pooled), for models that ran every reported
-    task: a model missing a task would be compared on an easier or harder mix."""
-    tasks = sorted({r["task"] for r in rows if r["status"] == "ok" and r["n"]})
+    """One row per model over the tasks every model ran (examples pooled), so that each model is
+    pooled over the same mix."""
+    tasks = pooled_tasks(rows)
+    reported = len({r["task"] for r in rows})
     by_cell = _records_by_cell(merged.records)
     cells = {(c["model"], c["task"]): c for c in merged.cells}
     out = []
+    if not tasks:
+        return out
     for model in dict.fromkeys(r["model"] for r in rows):
-        mine = [r for r in rows if r["model"] == model and r["status"] == "ok" and r["n"]]
-        if {r["task"] for r in mine} != set(tasks):
+        mine = [r for r in rows if r["model"] == model and r["status"] == "ok" and r["n"] and r["task"] in tasks]
+        if len(mine) != len(tasks):
             continue
         recs = [x for t in tasks for x in by_cell[(model, t)]]
         first = [float(x["score"]) for x in recs if x.get("repeat", 0) == 0]
@@ -91,7 +116,8 @@ def overall_rows(rows: list[dict], merged: Merged) -> list[dict]:
         n_all = sum(c.requests for c in priced)
         per_request = None if total is None or not n_all else total / n_all
         latencies = [x["latency_s"] for x in recs if x.get("latency_s") is not None]
-        out.append({"model": model, "task": "overall", "tasks": len(tasks), "n": len(first), "accuracy": acc,
+        out.append({"model": model, "task": "overall", "tasks": len(tasks), "pooled_tasks": tasks,
+                    "tasks_reported": reported, "n": len(first), "accuracy": acc,
                     "ci_low": lo, "ci_high": hi, "ci_method": method, "latency_p95_s": stats.percentile(latencies, 95),
                     "usd_per_1k_requests": None if per_request is None else 1000 * per_request,
                     "usd_per_correct": None if per_request is None or not acc else per_request / acc,
@@ -146,12 +172,16 @@ def overall_cells(r: dict) -> list[str]:
 
 
 def markdown_table(head: list[str], body: list[list[str]]) -> list[str]:
-    esc = [[c.replace("|", "\\|") for c in row] for row in body]
-    return ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"] + \
-           ["| " + " | ".join(row) + " |" for row in esc]
+    """Every cell one escaped Markdown line (summary.md_cell): names from a run folder stay inert text."""
+    def row(cols: list[str]) -> str:
+        return "| " + " | ".join(summary.md_cell(c) for c in cols) + " |"
+
+    return [row(head), "|" + "|".join("---" for _ in head) + "|"] + [row(b) for b in body]
 
 
 def text_table(head: list[str], body: list[list[str]], left: int = 2) -> str:
+    """A fixed-width terminal table; every cell summary.plain (no terminal escapes, no line breaks)."""
+    head, body = [summary.plain(c) for c in head], [[summary.plain(c) for c in b] for b in body]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
 
     def fmt(cols: list[str]) -> str:

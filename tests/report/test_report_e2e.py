@@ -64,7 +64,8 @@ def test_the_run_writes_its_report_and_prices_its_records(runs):
         assert (folder / "report.html").is_file() and (folder / "plots" / "speed.svg").is_file()
     for r in records(gpu):  # conftest's hardware: 0.5 USD/h; a row pays its share of its batch's wall time
         assert r["batch_wall_s"] >= r["latency_s"] > 0
-        assert r["cost_usd"] == pytest.approx(r["batch_wall_s"] / r["batch_size"] * 0.5 / 3600, rel=1e-12)
+        assert r["batch_wall_rows"] == r["batch_size"]  # no out-of-memory split here
+        assert r["cost_usd"] == pytest.approx(r["batch_wall_s"] / r["batch_wall_rows"] * 0.5 / 3600, rel=1e-12)
     for r in records(laptop):  # (uncached input x 0.25 + cached x 0.025 + output x 2.0) / 1e6
         uncached = r["input_tokens"] - r["cached_input_tokens"]
         expected = (uncached * 0.25 + r["cached_input_tokens"] * 0.025 + r["output_tokens"] * 2.0) / 1e6
@@ -80,7 +81,7 @@ def test_merged_report_has_every_plot_and_renders_in_chromium(runs):
         for ext in ("png", "svg"):
             assert (out / "plots" / f"{name}.{ext}").stat().st_size > 5_000, f"{name}.{ext}"
     md = (out / "summary.md").read_text()
-    assert "| gpt-fake | ticket_routing |" in md and "| tiny-chat | order_math |" in md and "## All tasks pooled" in md
+    assert "| gpt-fake | ticket_routing |" in md and "| tiny-chat | order_math |" in md and "## All 2 tasks pooled" in md
     page = (out / "report.html").read_text()
     assert gpu.name in page and laptop.name in page and "Definitions" in page
     dom, shot = render(out / "report.html", tmp)
