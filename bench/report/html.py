@@ -13,6 +13,7 @@ from bench.report import summary, table
 
 SHOWN_CHARS = 600  # of one example output
 EXAMPLES_PER_CELL = 3
+NO_PLOTS = "No plots: no cell has results (every one was skipped or failed; the summary says why)."
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
@@ -124,6 +125,9 @@ def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: d
     parts.append("<h2 id='summary'>Summary</h2>")
     columns = summary.display(rows)
     parts.append(_table([h for h, _, _ in columns], [summary.cells(r, columns) for r in rows]))
+    for head, lines in (("Cells that did not finish", summary.unfinished(rows)), ("Warnings", summary.warnings(rows))):
+        if lines:
+            parts.append(f"<p>{head}:</p><ul>" + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>")
     parts.append("<h2 id='cost'>Cost</h2>")
     parts.append(_table(table.COST_HEAD, [table.cost_cells(r) for r in rows]))
     parts.append(f"<p>{esc(table.COST_NOTE.format(u=utilisation))}</p>")
@@ -131,6 +135,8 @@ def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: d
         parts.append(f"<h3>{esc(table.pooled_title(overall).capitalize())}</h3>")
         parts.append(_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall]))
     parts.append("<h2 id='plots'>Plots</h2>")
+    if not plots:
+        parts.append(f"<p>{esc(NO_PLOTS)}</p>")
     for name, data in plots.items():
         if name.endswith(".png"):
             parts.append(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
