@@ -113,6 +113,21 @@ def _log(ax, which: str = "x") -> None:
         getattr(ax, f"{name}axis").set_minor_formatter(NullFormatter())
 
 
+def _log_xlim(ax, low: float, high: float) -> None:
+    """Limits of a log x axis. One that spans fewer than two powers of ten would show one number or
+    none, so it is labelled at 1, 2 and 5 x 10^k, as plain numbers."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ax.set_xlim(low, high)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    if math.floor(math.log10(high)) - math.ceil(math.log10(low)) >= 1:
+        return
+    ticks = [m * 10.0**k for k in range(first, last + 1) for m in (1, 2, 5) if low <= m * 10.0**k <= high]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
 def pareto(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
     """Points no other point beats on both cost (lower) and accuracy (higher), by cost."""
     front, best = [], -math.inf
@@ -144,7 +159,7 @@ def accuracy_vs_cost(plt, rows: list[dict], title: str, foot: str, name: str, ou
     _log(ax)
     if pts:
         lo, hi = min(p[0] for p in pts), max(p[0] for p in pts)
-        ax.set_xlim(lo / 3, hi * 3)
+        _log_xlim(ax, lo / 3, hi * 3)
     ax.set_ylim(-5, 108)
     ax.set_xlabel("cost per 1,000 requests (USD, log scale)")
     ax.set_ylabel("accuracy (%), bars: 95% interval")
@@ -183,7 +198,7 @@ def accuracy_vs_latency(plt, rows: list[dict], overall: list[dict], foot: str, o
         ax.set_title(label(task), fontsize=13)
         _log(ax)
         if pts:
-            ax.set_xlim(min(p[0] for p in pts) / 2, max(p[0] for p in pts) * 2)
+            _log_xlim(ax, min(p[0] for p in pts) / 2, max(p[0] for p in pts) * 2)
         ax.set_ylim(-5, 108)
         ax.set_xlabel("p95 latency per request (ms, log scale)")
         ax.set_ylabel("accuracy (%)")

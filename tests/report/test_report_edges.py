@@ -90,3 +90,18 @@ def test_one_example_one_cell_and_names_that_look_like_numbers(tmp_path):
     assert (ids / "plots" / "accuracy_vs_cost_nan.png").is_file()
     rows = {r["model"]: r for r in csv.DictReader((ids / "summary.csv").open())}
     assert set(rows) == {"1e3", "0x10"} and rows["1e3"]["task"] == "nan"
+
+
+def test_a_log_axis_narrower_than_two_decades_still_shows_numbers():
+    plt = plots._plt()
+    fig, (narrow, wide) = plt.subplots(1, 2)
+    for ax in (narrow, wide):
+        plots._log(ax)
+    plots._log_xlim(narrow, 1300.0, 7000.0)  # no power of ten inside: it used to show no number at all
+    plots._log_xlim(wide, 50.0, 5000.0)
+    fig.canvas.draw()
+    shown = [t.get_text() for t in narrow.get_xticklabels() if t.get_text() and 1300 <= t.get_position()[0] <= 7000]
+    assert shown == ["2000", "5000"]
+    assert [t.get_text() for t in wide.get_xticklabels() if 50 <= t.get_position()[0] <= 5000] == [
+        "$\\mathdefault{10^{2}}$", "$\\mathdefault{10^{3}}$"]
+    plt.close(fig)
