@@ -8,14 +8,20 @@ from statistics import NormalDist
 
 
 def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion; (nan, nan) when n == 0."""
+    """Wilson score interval for a proportion; (nan, nan) when n == 0. Always
+    0 <= low <= successes / n <= high <= 1, with exactly 0 at 0 successes and exactly 1 at n."""
     if n == 0:
         return (math.nan, math.nan)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # centre - half is exactly 0 at p = 0 (and centre + half exactly 1 at p = 1) in exact arithmetic;
+    # floating point leaves noise such as 7e-18 or 0.9999999999999999, which a plot reads as an interval
+    # that misses its own point
+    low = 0.0 if successes <= 0 else min(p, max(0.0, centre - half))
+    high = 1.0 if successes >= n else max(p, min(1.0, centre + half))
+    return (low, high)
 
 
 def bootstrap_mean(values: list[float], confidence: float = 0.95, resamples: int = 2000,
@@ -31,7 +37,9 @@ def bootstrap_mean(values: list[float], confidence: float = 0.95, resamples: int
 
 
 def accuracy_interval(scores: list[float], confidence: float = 0.95) -> tuple[float, float, str]:
-    """Mean-score interval: Wilson when every score is 0 or 1, bootstrap otherwise; names the method."""
+    """Mean-score interval: Wilson when every score is 0 or 1, bootstrap otherwise; names the method.
+    Scores in [0, 1] give bounds in [0, 1]: the bootstrap's bounds are resampled means, which lie
+    between the smallest and the largest score."""
     if all(s in (0.0, 1.0) for s in scores):
         return (*wilson(sum(scores), len(scores), confidence), "wilson")
     return (*bootstrap_mean(scores, confidence), "bootstrap")

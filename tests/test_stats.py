@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import pytest
@@ -34,7 +35,24 @@ def test_wilson_stays_in_unit_interval():
             lo, hi = wilson(k, n)
             assert 0.0 <= lo <= hi <= 1.0
     assert wilson(10, 10)[1] == 1.0
-    assert wilson(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
+    assert wilson(0, 10)[0] == 0.0
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95, 0.99])
+def test_wilson_is_exact_at_0_and_100_percent(confidence):
+    """0% and 100% cells are common; rounding noise (7e-18, 0.9999999999999999) at the edges once
+    gave plots negative error bars. Every n up to 200, at every level."""
+    for n in range(1, 201):
+        assert wilson(0, n, confidence)[0] == 0.0, n
+        assert wilson(n, n, confidence)[1] == 1.0, n
+
+
+def test_wilson_contains_its_proportion_for_every_count():
+    for n in range(1, 201):
+        for k in range(n + 1):
+            lo, hi = wilson(k, n)
+            assert 0.0 <= lo <= k / n <= hi <= 1.0, (k, n)
+            assert (lo < k / n or k == 0) and (hi > k / n or k == n), (k, n)
 
 
 def test_wilson_confidence_level():
@@ -74,6 +92,16 @@ def test_bootstrap_wider_at_higher_confidence():
     lo80, hi80 = bootstrap_mean(VALUES, confidence=0.80)
     lo99, hi99 = bootstrap_mean(VALUES, confidence=0.99)
     assert lo99 < lo80 and hi80 < hi99
+
+
+def test_bootstrap_bounds_stay_between_the_smallest_and_largest_score():
+    rng = random.Random(7)
+    for _ in range(300):
+        values = [rng.choice([0.0, 0.1, 0.25, 1 / 3, 0.5, 0.7, 0.9, 1.0]) for _ in range(rng.randint(0, 40))]
+        values.append(rng.choice([0.1, 0.9, 1 / 3]))  # partial credit: the bootstrap's case
+        lo, hi, method = accuracy_interval(values)
+        assert method == "bootstrap"
+        assert min(values) <= lo <= mean(values) <= hi <= max(values), values
 
 
 def test_bootstrap_constant_and_empty():

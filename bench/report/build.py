@@ -113,5 +113,7 @@ def report(folders: list[Path], *, out: Path | None = None, prices: Path | None 
     echo(summary.to_text(rows))
     echo("")
     echo(terminal(rows))
+    if not any(name.startswith("plots/") for name in files):
+        echo(f"\n{html.NO_PLOTS}")
     echo(f"\nreport: {out / 'report.html'}", file=sys.stdout)
     return out

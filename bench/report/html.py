@@ -1,6 +1,7 @@
 """report.html: one self-contained file (plots as base64 PNG, inline CSS, no script, nothing
 fetched). Every piece of text that comes from a run (outputs, names, configs) is escaped, control
-characters are shown as escapes, and long outputs are cut, so a hostile output stays inert text."""
+characters are shown as escapes, and long outputs are cut, so a hostile output stays inert text.
+The embedded docs are Markdown rendered by markdown-it-py with raw HTML off."""
 
 from __future__ import annotations
 
@@ -8,28 +9,33 @@ import base64
 import html
 import json
 import re
+from urllib.parse import urlsplit
 
 from bench.report import summary, table
 
 SHOWN_CHARS = 600  # of one example output
 EXAMPLES_PER_CELL = 3
+NO_PLOTS = "No plots: no cell has results (every one was skipped or failed; the summary says why)."
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f0f0f0}td:nth-child(-n+2),th:nth-child(-n+2){text-align:left;white-space:nowrap}
 img{max-width:100%;border:1px solid #ddd;margin:.5em 0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
-.ok{color:#176d2c}.bad{color:#a0161b}details{margin:.4em 0}code{background:#f3f3f3;padding:0 3px}
+.doc td,.doc th{text-align:left;white-space:normal}.ok{color:#176d2c}.bad{color:#a0161b}details{margin:.4em 0}code{background:#f3f3f3;padding:0 3px}
 """
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+def _visible(m: re.Match) -> str:
+    return f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+
+
 def esc(value) -> str:
     """Text from a run, safe in HTML: control characters as visible escapes, then html.escape."""
     text = "" if value is None else str(value)
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
-    return html.escape(text, quote=True)
+    return html.escape(_CONTROL.sub(_visible, text), quote=True)
 
 
 def cut(text, limit: int = SHOWN_CHARS) -> str:
@@ -42,58 +48,56 @@ def _table(head: list[str], body: list[list[str]]) -> str:
             + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in body) + "</table>")
 
 
-def markdown(text: str) -> str:
-    """The docs' small Markdown subset (headings, tables, bullets, code blocks, `code`, **bold**)
-    as HTML; everything escaped first."""
-    out, para, rows, code = [], [], [], None
+def doc_anchor(name: str) -> str:
+    """The in-page id of an embedded doc: cost.md -> doc-cost-md."""
+    return "doc-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
-    def inline(s: str) -> str:
-        s = esc(s)
-        s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
-        return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
 
-    def flush() -> None:
-        if para:
-            out.append("<p>" + inline(" ".join(para)) + "</p>")
-            para.clear()
-        if rows:
-            cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows if not re.match(r"^\|[\s|:-]+\|$", r.strip())]
-            out.append("<table>" + "".join("<tr>" + "".join(f"<{'th' if i == 0 else 'td'} style='text-align:left'>{inline(c)}</{'th' if i == 0 else 'td'}>"
-                                                           for c in row) + "</tr>" for i, row in enumerate(cells)) + "</table>")
-            rows.clear()
+def _link_target(href: str, anchors: dict[str, str]) -> str | None:
+    """A link's in-page target: a relative link to an embedded doc (cost.md, docs/cost.md#x) goes to
+    that doc's section; anything else (other files, the network, javascript:) has none."""
+    parts = urlsplit(href.strip())
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    name = parts.path.rsplit("/", 1)[-1]
+    return f"#{anchors[name]}" if name in anchors else None
 
-    for line in text.splitlines():
-        if code is not None:
-            if line.startswith("```"):
-                out.append("<pre>" + esc("\n".join(code)) + "</pre>")
-                code = None
-            else:
-                code.append(line)
-            continue
-        if line.startswith("```"):
-            flush()
-            code = []
-        elif line.startswith("|"):
-            if para:
-                flush()
-            rows.append(line)
-        elif m := re.match(r"^(#{1,4})\s+(.*)", line):
-            flush()
-            level = min(6, len(m.group(1)) + 2)
-            out.append(f"<h{level}>{inline(m.group(2))}</h{level}>")
-        elif line.startswith(("- ", "* ")):
-            flush()
-            out.append("<ul><li>" + inline(line[2:]) + "</li></ul>")
-        elif not line.strip():
-            flush()
+
+def _inline(tokens: list, anchors: dict[str, str]) -> list:
+    """An inline token list with links resolved: kept as in-page anchors, else reduced to their text;
+    images reduced to their alt text (a self-contained page fetches nothing)."""
+    out, kept = [], []
+    for t in tokens:
+        if t.type == "link_open":
+            target = _link_target(t.attrGet("href") or "", anchors)
+            kept.append(target is not None)
+            if target is not None:
+                t.attrs = {"href": target}
+                out.append(t)
+        elif t.type == "link_close":
+            if kept.pop():
+                out.append(t)
+        elif t.type == "image":
+            out += _inline(t.children or [], anchors)
         else:
-            if rows:
-                flush()
-            para.append(line.strip())
-    flush()
-    if code is not None:
-        out.append("<pre>" + esc("\n".join(code)) + "</pre>")
-    return "\n".join(out)
+            out.append(t)
+    return out
+
+
+def markdown(text: str, anchors: dict[str, str] | None = None) -> str:
+    """A doc's Markdown (CommonMark and tables) as HTML. Raw HTML is off, so `<script>` in a doc stays
+    text; links go only to the docs embedded in this page (anchors: file name -> id), other links and
+    images keep their text; control characters show as escapes; headings sit below the page's own."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(_CONTROL.sub(_visible, text))
+    for t in tokens:
+        if t.type in ("heading_open", "heading_close"):
+            t.tag = f"h{min(6, int(t.tag[1]) + 2)}"
+        if t.children:
+            t.children = _inline(t.children, anchors or {})
+    return md.renderer.render(tokens, md.options, {})
 
 
 def _examples(records: list[dict], model: str, task: str) -> list[dict]:
@@ -124,6 +128,9 @@ def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: d
     parts.append("<h2 id='summary'>Summary</h2>")
     columns = summary.display(rows)
     parts.append(_table([h for h, _, _ in columns], [summary.cells(r, columns) for r in rows]))
+    for head, lines in (("Cells that did not finish", summary.unfinished(rows)), ("Warnings", summary.warnings(rows))):
+        if lines:
+            parts.append(f"<p>{head}:</p><ul>" + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>")
     parts.append("<h2 id='cost'>Cost</h2>")
     parts.append(_table(table.COST_HEAD, [table.cost_cells(r) for r in rows]))
     parts.append(f"<p>{esc(table.COST_NOTE.format(u=utilisation))}</p>")
@@ -131,6 +138,8 @@ def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: d
         parts.append(f"<h3>{esc(table.pooled_title(overall).capitalize())}</h3>")
         parts.append(_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall]))
     parts.append("<h2 id='plots'>Plots</h2>")
+    if not plots:
+        parts.append(f"<p>{esc(NO_PLOTS)}</p>")
     for name, data in plots.items():
         if name.endswith(".png"):
             parts.append(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
@@ -142,8 +151,12 @@ def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: d
             parts.append(f"<details><summary>{esc(r['model'])} x {esc(r['task'])}</summary>"
                          + "".join(_example_html(x) for x in ex) + "</details>")
     parts.append("<h2 id='definitions'>Definitions</h2>")
+    anchors = {name: doc_anchor(name) for name, _ in definitions}
     for name, text in definitions:
-        parts.append(f"<details><summary>{esc(name)}</summary>{markdown(text)}</details>")
+        # the id inside the closed <details>: following a link to it opens it (the HTML standard's
+        # ancestor-details revealing, which Chromium does; checked with --dump-dom)
+        parts.append(f"<details><summary>{esc(name)}</summary>"
+                     f"<div class='doc' id='{anchors[name]}'>{markdown(text, anchors)}</div></details>")
     parts.append("<h2 id='manifest'>Manifest</h2>")
     for m in merged.manifests:
         parts.append(f"<details><summary>run {esc(m.get('run_id'))}</summary><pre>"

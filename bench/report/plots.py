@@ -88,6 +88,22 @@ def _place_labels(ax, points: list[tuple[float, float, str]]) -> None:
         taken.append(best[1])
 
 
+def error_bars(spans: list[tuple[float, float, float]]) -> list[list[float]]:
+    """matplotlib's [[below, ...], [above, ...]] for (value, low, high) triples. Each distance is
+    clamped at 0 and a missing or infinite bound draws no bar, so no interval (rounding noise, a bound
+    on the wrong side of its value, nan) can stop a figure: matplotlib refuses a negative length."""
+
+    def gap(d: float) -> float:
+        return d if math.isfinite(d) and d > 0 else 0.0
+
+    return [[gap(v - lo) for v, lo, _ in spans], [gap(hi - v) for v, _, hi in spans]]
+
+
+def _accuracy_span(r: dict) -> tuple[float, float, float]:
+    """A row's accuracy and its interval, in percent."""
+    return 100 * r["accuracy"], 100 * r["ci_low"], 100 * r["ci_high"]
+
+
 def _log(ax, which: str = "x") -> None:
     """A log axis whose minor ticks carry no text (laying them out is most of a figure's time)."""
     from matplotlib.ticker import NullFormatter
@@ -95,6 +111,21 @@ def _log(ax, which: str = "x") -> None:
     for name in which:
         getattr(ax, f"set_{name}scale")("log")
         getattr(ax, f"{name}axis").set_minor_formatter(NullFormatter())
+
+
+def _log_xlim(ax, low: float, high: float) -> None:
+    """Limits of a log x axis. One that spans fewer than two powers of ten would show one number or
+    none, so it is labelled at 1, 2 and 5 x 10^k, as plain numbers."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ax.set_xlim(low, high)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    if math.floor(math.log10(high)) - math.ceil(math.log10(low)) >= 1:
+        return
+    ticks = [m * 10.0**k for k in range(first, last + 1) for m in (1, 2, 5) if low <= m * 10.0**k <= high]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
 
 
 def pareto(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
@@ -117,9 +148,8 @@ def accuracy_vs_cost(plt, rows: list[dict], title: str, foot: str, name: str, ou
     for r in priced:
         x = r["usd_per_1k_requests"] if r["usd_per_1k_requests"] > 0 else floor
         y = 100 * r["accuracy"]
-        err = [[max(0.0, y - 100 * r["ci_low"])], [max(0.0, 100 * r["ci_high"] - y)]]
         hourly = r["pricing"].hourly
-        ax.errorbar([x], [y], yerr=err, fmt="s" if hourly else "o", ms=9, capsize=4, lw=1.5,
+        ax.errorbar([x], [y], yerr=error_bars([_accuracy_span(r)]), fmt="s" if hourly else "o", ms=9, capsize=4, lw=1.5,
                     color="#1f77b4" if hourly else "#d62728", mfc="white" if r["usd_per_1k_requests"] == 0 else None)
         pts.append((x, y, r["model"] + (" ($0)" if r["usd_per_1k_requests"] == 0 else "")))
     front = pareto(pts)
@@ -129,7 +159,7 @@ def accuracy_vs_cost(plt, rows: list[dict], title: str, foot: str, name: str, ou
     _log(ax)
     if pts:
         lo, hi = min(p[0] for p in pts), max(p[0] for p in pts)
-        ax.set_xlim(lo / 3, hi * 3)
+        _log_xlim(ax, lo / 3, hi * 3)
     ax.set_ylim(-5, 108)
     ax.set_xlabel("cost per 1,000 requests (USD, log scale)")
     ax.set_ylabel("accuracy (%), bars: 95% interval")
@@ -162,13 +192,13 @@ def accuracy_vs_latency(plt, rows: list[dict], overall: list[dict], foot: str, o
             if math.isnan(r["accuracy"]) or math.isnan(r["latency_p95_s"]):
                 continue
             x, y = 1000 * r["latency_p95_s"], 100 * r["accuracy"]
-            ax.errorbar([x], [y], yerr=[[y - 100 * r["ci_low"]], [100 * r["ci_high"] - y]], fmt="o", capsize=3,
+            ax.errorbar([x], [y], yerr=error_bars([_accuracy_span(r)]), fmt="o", capsize=3,
                         color="#1f77b4" if r["pricing"].hourly else "#d62728", ms=7)
             pts.append((x, y, r["model"]))
         ax.set_title(label(task), fontsize=13)
         _log(ax)
         if pts:
-            ax.set_xlim(min(p[0] for p in pts) / 2, max(p[0] for p in pts) * 2)
+            _log_xlim(ax, min(p[0] for p in pts) / 2, max(p[0] for p in pts) * 2)
         ax.set_ylim(-5, 108)
         ax.set_xlabel("p95 latency per request (ms, log scale)")
         ax.set_ylabel("accuracy (%)")
@@ -190,29 +220,23 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
 def speed(plt, rows: list[dict], records: list[dict], foot: str, out: dict) -> None:
     models = list(dict.fromkeys(r["model"] for r in rows))
     fig, (a1, a2) = plt.subplots(1, 2, figsize=SLIDE)
-    tps, tps_lo, tps_hi = [], [], []
+    tps = []
     for m in models:
         vals = [r["output_tokens_per_s"] for r in rows if r["model"] == m and r["output_tokens_per_s"] is not None]
-        med = stats.percentile(vals, 50) if vals else 0.0
-        tps.append(med)
-        tps_lo.append(med - min(vals) if vals else 0)
-        tps_hi.append(max(vals) - med if vals else 0)
+        tps.append((stats.percentile(vals, 50), min(vals), max(vals)) if vals else (0.0, 0.0, 0.0))
     y = range(len(models))
     colors = ["#1f77b4" if next(r for r in rows if r["model"] == m)["pricing"].hourly else "#d62728" for m in models]
-    a1.barh(y, tps, xerr=[tps_lo, tps_hi], color=colors, capsize=4, alpha=0.85)
+    a1.barh(y, [t[0] for t in tps], xerr=error_bars(tps), color=colors, capsize=4, alpha=0.85)
     a1.set_yticks(list(y), [label(m) for m in models])
     a1.invert_yaxis()
     a1.set_xlabel("output tokens/s per cell (median of tasks;\nbars: min-max across tasks)")
     a1.set_title("Throughput")
     a1.grid(True, axis="x", alpha=0.3)
-    med, lo, hi = [], [], []
+    ttft = []
     for m in models:
         vals = [1000 * x["ttft_s"] for x in records if x["model"] == m and x.get("ttft_s") is not None]
-        p50, p10, p90 = _spread(vals) if vals else (0.0, 0.0, 0.0)
-        med.append(p50)
-        lo.append(p50 - p10)
-        hi.append(p90 - p50)
-    a2.barh(y, med, xerr=[lo, hi], color=colors, capsize=4, alpha=0.85)
+        ttft.append(_spread(vals) if vals else (0.0, 0.0, 0.0))
+    a2.barh(y, [t[0] for t in ttft], xerr=error_bars(ttft), color=colors, capsize=4, alpha=0.85)
     a2.set_yticks(list(y), [label(m) for m in models])
     a2.invert_yaxis()
     a2.set_xlabel("time to first token (ms; median of requests,\nbars: p10-p90)")
@@ -332,12 +356,15 @@ def file_stem(name: str) -> str:
 
 
 def draw_all(merged, rows: list[dict], overall: list[dict], baselines: dict, utilisation: float) -> dict[str, bytes]:
-    """Every figure as {file name: bytes}; baselines maps a task (and 'overall') to its API row."""
-    plt = _plt()
-    foot = footnote_text(merged, rows)
-    out: dict[str, bytes] = {}
+    """Every figure as {file name: bytes}; baselines maps a task (and 'overall') to its API row.
+    Empty when no cell has results (every one skipped or failed): there is nothing to draw."""
     heat_rows = rows
     rows = [r for r in rows if r["n"]]  # cells that did not run are in the tables, not on the plots
+    if not rows:
+        return {}
+    plt = _plt()
+    foot = footnote_text(merged, heat_rows)
+    out: dict[str, bytes] = {}
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     if overall:
         accuracy_vs_cost(plt, overall, f"Accuracy vs cost, {table.pooled_title(overall, names=False)}", foot, "accuracy_vs_cost_overall", out)

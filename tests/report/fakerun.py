@@ -20,8 +20,9 @@ def local_model(hardware="box") -> dict:
 
 
 def record(model: str, task: str, i: int, score: float, *, local: bool, latency_s: float = 0.5,
-           output: str = "answer", input_tokens: int = 1000, output_tokens: int = 100) -> dict:
-    r = {"run_id": "x", "model": model, "task": task, "example_id": f"e{i}", "repeat": 0, "output": output,
+           output: str = "answer", input_tokens: int = 1000, output_tokens: int = 100,
+           example_id: str | None = None) -> dict:
+    r = {"run_id": "x", "model": model, "task": task, "example_id": example_id or f"e{i}", "repeat": 0, "output": output,
          "extracted": output, "target": "answer", "score": score, "score_reason": "ok" if score else "wrong",
          "truncated": False, "input_tokens": input_tokens, "output_tokens": output_tokens, "cached_input_tokens": 0,
          "reasoning_tokens": 0, "ttft_s": latency_s / 2, "latency_s": latency_s, "tpot_s": 0.01,
@@ -33,8 +34,10 @@ def record(model: str, task: str, i: int, score: float, *, local: bool, latency_
 
 def make_run(folder: Path, models: dict[str, dict], scores: dict[tuple[str, str], list[float]],
              *, hardware: dict | None = None, latency: dict[str, float] | None = None,
-             outputs: dict[str, str] | None = None, statuses: dict[tuple[str, str], str] | None = None) -> Path:
-    """models: name -> manifest entry; scores: (model, task) -> one score per example."""
+             outputs: dict[str, str] | None = None, statuses: dict[tuple[str, str], str] | None = None,
+             example_ids: list[str] | None = None) -> Path:
+    """models: name -> manifest entry; scores: (model, task) -> one score per example;
+    example_ids: the ids of examples 0, 1, ... (default e0, e1, ...)."""
     folder.mkdir(parents=True)
     tasks = sorted({t for _, t in scores} | {t for _, t in (statuses or {})})
     manifest = {"run_id": folder.name, "title": "Constructed run", "notes": [], "models": models,
@@ -48,7 +51,8 @@ def make_run(folder: Path, models: dict[str, dict], scores: dict[tuple[str, str]
         local = models[model]["config"]["backend"] == "transformers"
         lat = (latency or {}).get(model, 0.5)
         out = (outputs or {}).get(model, "answer")
-        records += [record(model, task, i, s, local=local, latency_s=lat, output=out) for i, s in enumerate(values)]
+        records += [record(model, task, i, s, local=local, latency_s=lat, output=out,
+                           example_id=example_ids[i] if example_ids else None) for i, s in enumerate(values)]
         cells.append({"model": model, "task": task, "status": "ok", "n": len(values), "repeats": 1,
                       "concurrency": None if local else 8, "batch_size": 4 if local else 1, "wall_s": 10.0,
                       "output_tokens_per_s": 40.0, "memory": {"peak_rss_bytes": 500 * 2**20} if local else {},
