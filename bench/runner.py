@@ -290,13 +290,11 @@ def stderr_progress(total: int, desc: str):
 
 class LineProgress:
     """The progress bar's interface (update, set_postfix, close), printing one line when closed:
-    'model x task: 16/16 examples in 2.1 s (retries=3)'."""
+    'model x task: 16/16 examples (retries=3)'. No time: a local cell's bar starts at its first
+    batch, so its span would understate the cell; the table has the cell's wall time."""
 
     def __init__(self, total: int, desc: str):
-        import time
-
-        self.total, self.desc, self.n, self.postfix = total, desc, 0, {}
-        self._clock, self._t0, self._closed = time.perf_counter, time.perf_counter(), False
+        self.total, self.desc, self.n, self.postfix, self._closed = total, desc, 0, {}, False
 
     def update(self, n: int = 1) -> None:
         self.n += n
@@ -309,5 +307,5 @@ class LineProgress:
             return
         self._closed = True
         extra = ", ".join(f"{k}={v}" for k, v in self.postfix.items() if v)
-        print(f"{self.desc}: {self.n}/{self.total} examples in {self._clock() - self._t0:.1f} s"
-              + (f" ({extra})" if extra else ""), file=sys.stderr, flush=True)
+        print(f"{self.desc}: {self.n}/{self.total} examples" + (f" ({extra})" if extra else ""),
+              file=sys.stderr, flush=True)

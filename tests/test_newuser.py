@@ -92,7 +92,7 @@ def test_skipped_models_and_tasks_are_reported_once_per_reason_and_recorded(part
 def test_progress_in_a_log_is_one_line_per_cell_without_carriage_returns(partial):
     proc, _ = partial
     assert "\r" not in proc.stderr
-    assert re.search(r"^tiny-chat x ticket_routing: 2/2 examples in \d+\.\d s$", proc.stderr, re.M), proc.stderr
+    assert re.search(r"^tiny-chat x ticket_routing: 2/2 examples$", proc.stderr, re.M), proc.stderr
 
 
 def test_training_the_demo_tokenizer_prints_nothing(capfd):
