@@ -33,11 +33,13 @@ exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
 """
 
 
+TASKS_DIR_HELP = "folder of task files (default: ./tasks if there is one, else the tasks shipped with bench)"
+
+
 def _selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, default=Path("models.toml"), metavar="FILE",
                    help="model registry (default: models.toml)")
-    p.add_argument("--tasks-dir", type=Path, default=Path("tasks"), metavar="DIR",
-                   help="folder of task files (default: tasks)")
+    p.add_argument("--tasks-dir", type=Path, metavar="DIR", help=TASKS_DIR_HELP)
     p.add_argument("--models", metavar="A,B", help="only these models (names from the registry)")
     p.add_argument("--tasks", metavar="X,Y", help="only these tasks (task file names without .toml)")
 
@@ -70,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
     _running(run)
     run.add_argument("--demo", action="store_true", help="same as 'bench demo'")
     demo = sub.add_parser("demo", help="run the shipped tasks on two tiny random-weight models (accuracy means nothing)")
-    demo.add_argument("--tasks-dir", type=Path, default=Path("tasks"), metavar="DIR")
+    demo.add_argument("--tasks-dir", type=Path, metavar="DIR", help=TASKS_DIR_HELP)
     demo.add_argument("--tasks", metavar="X,Y", help="only these tasks")
     demo.add_argument("--limit", type=int, default=16, metavar="N", help="examples per task (default: 16)")
     demo.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
     args = parser().parse_args(argv)
+    _default_tasks_dir(args)
     try:
         if args.command == "demo" or getattr(args, "demo", False):
             from bench.demo import run_demo
@@ -168,6 +171,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _default_tasks_dir(args) -> None:
+    """--tasks-dir not given: ./tasks, else the shipped tasks (said on stderr), so that `bench demo`
+    works from any folder after a pip install. A resumed run keeps the folder it started with."""
+    if getattr(args, "tasks_dir", False) is None and getattr(args, "resume", None) is None:
+        from bench.shipped import default_tasks_dir
+
+        args.tasks_dir, note = default_tasks_dir()
+        if note:
+            print(note, file=sys.stderr)
 
 
 def _recommend(args) -> int:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bench import cost, manifest, resume, tasks
+from bench import cost, manifest, resume, skips, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
-from bench.errors import InputError, exit_code, one_line
+from bench.errors import EXIT_NOTHING_RAN, InputError, exit_code, one_line
+from bench.inventory import blockers
 from bench.lock import RunLock
 from bench.report import build, summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
@@ -49,6 +50,7 @@ class Prepared:
     plans: dict[str, Plan]  # task name -> rendered requests, checked targets, scorer
     skipped_tasks: dict[str, str] = field(default_factory=dict)  # task name -> why its data is unavailable now
     selected: list[str] = field(default_factory=list)  # every selected task, loaded or skipped, in order
+    blocked: dict[str, tuple[str, str]] = field(default_factory=dict)  # model -> (status, reason): cannot run now
 
 
 def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
@@ -118,13 +120,24 @@ def prepare(opts: Options) -> Prepared:
     return Prepared(models_cfg, names, data, plans, skipped, selected)
 
 
-def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
-    """Run (or resume) and summarise; returns the run folder and the exit code."""
+def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path | None, int]:
+    """Run (or resume) and summarise; returns the run folder (None when nothing could run and no
+    folder was made) and the exit code."""
     prep = prepare(opts)
 
     def warn(message: str) -> None:
         echo(message, file=sys.stderr)
 
+    # which models can run is settled before a folder exists: with none (or no task data), say why
+    # in a few grouped lines and what to do, and leave no empty run folder behind
+    prep.blocked = blockers({n: prep.models_cfg.models[n] for n in prep.models}, opts.config.parent)
+    if opts.resume is None and (len(prep.blocked) == len(prep.models) or not prep.tasks):
+        specs = prep.models_cfg.models
+        for line in _skip_lines(prep) + skips.advice(
+                prep.blocked, {n: getattr(specs[n], "api_key_env", None) for n in prep.blocked},
+                {n: specs[n].backend for n in prep.models}, len(prep.tasks)):
+            warn(line)
+        return None, EXIT_NOTHING_RAN
     if opts.resume is not None:
         store, man, lock, done, kept = _reopen(opts, prep, warn)
     else:
@@ -192,8 +205,8 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
          progress: Callable, echo: Callable, warn: Callable) -> tuple[Path, int]:
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
-    for task, why in prep.skipped_tasks.items():
-        warn(f"skipping task {task}: {why}")
+    for line in _skip_lines(prep):
+        warn(line)
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
     recorder = Recorder(store, prep.plans, pricing)
     cells: list[dict] = []  # cells.jsonl rows, in plan order
@@ -201,7 +214,7 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     def on_model(name: str, info: dict) -> None:
         man["models"][name].update(info)
         store.write_manifest(man)
-        if info["status"] in ("skipped", "no_key"):
+        if info["status"] in ("skipped", "no_key") and name not in prep.blocked:  # found out only now
             warn(f"skipping {name}: {info['reason']}")
 
     for name in prep.models:
@@ -209,7 +222,10 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         done_m = {t: {(e, rep) for m, tt, e, rep in done if m == name and tt == t} for t in prep.plans}
         todo = {t: p for t, p in prep.plans.items()
                 if any((r.example_id, rep) not in done_m[t] for r in p.requests for rep in range(opts.repeats))}
-        if spec.backend == "transformers":
+        if name in prep.blocked:  # known before the run started, reported above
+            model_cells = _blocked_cells(name, spec, todo, prep.blocked[name], opts.repeats, done_m)
+            on_model(name, {"status": prep.blocked[name][0], "reason": prep.blocked[name][1]})
+        elif spec.backend == "transformers":
             pinned = man["models"][name].get("resolved_revision") if opts.resume else None
             if pinned:  # a resumed run loads the commit it started with, not what "main" is today
                 spec = spec.model_copy(update={"revision": pinned})
@@ -252,13 +268,40 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     build.write(store.path, files)
     for note in opts.notes:
         echo(note)
-    echo(summary.to_text(table))
+    shown = _not_reported(table, prep)
+    echo(summary.to_text(shown))
+    if len(shown) < len(table):
+        echo(f"({len(table) - len(shown)} skipped cell(s), reported above, are in summary.md and cells.jsonl)")
     if "report.html" in files:
         echo("")
-        echo(build.terminal(table))
+        echo(build.terminal(shown))
         echo(f"\nreport: {store.path / 'report.html'}")
     echo(f"\nrun folder: {store.path}")
     return store.path, exit_code([c["status"] for c in cell_rows])
+
+
+def _skip_lines(prep: Prepared) -> list[str]:
+    """One line per reason a model or task cannot run now, naming those it covers."""
+    backends = {n: prep.models_cfg.models[n].backend for n in prep.models}
+    return skips.grouped(prep.blocked, backends, prep.skipped_tasks)
+
+
+def _not_reported(table: list[dict], prep: Prepared) -> list[dict]:
+    """The terminal's rows without the cells skipped before the run (a grouped line said why):
+    a registry of 16 models on a machine that can run one prints one model's rows, not 176."""
+    return [r for r in table if r["status"] not in ("skipped", "no_key")
+            or (r["model"] not in prep.blocked and r["task"] not in prep.skipped_tasks)]
+
+
+def _blocked_cells(name: str, spec, todo: dict[str, Plan], blocked: tuple[str, str], repeats: int,
+                   done: dict[str, set]) -> list[Cell]:
+    """The cells of a model that cannot run now, with the reasons its runner would have given."""
+    status, why = blocked
+    reason = f"{why}; set it to run this model" if status == "no_key" else f"model cannot be loaded: {why}"
+    local = spec.backend == "transformers"
+    return [Cell(name, t, status=status, reason=reason, n=len(p.requests), repeats=repeats,
+                 resumed_examples=len(done.get(t, ())), batch_size=spec.batch_size if local else 1,
+                 concurrency=None if local else spec.concurrency) for t, p in todo.items()]
 
 
 def _recorded_cell(model: str, task: str, n: int, repeats: int, spec) -> dict:

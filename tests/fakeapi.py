@@ -9,6 +9,7 @@ injectable faults. Its log of when each first and last token left is the ground 
 
 from __future__ import annotations
 
+import email.utils
 import json
 import random
 import re
@@ -48,6 +49,7 @@ class FakeAPI:
     model_name: str | None = None  # the name reported back (default: the requested one)
     fault: Callable[[int], str | None] = lambda index: None  # which fault to inject on request `index`
     retry_after_s: float = 0.05
+    retry_after_form: str = "seconds"  # how a 429 says it: seconds | ms (retry-after-ms) | date (an HTTP date)
     slow_s: float = 5.0
     expected_key: str | None = None  # when set, other keys get 401
     wire_swaps: dict = field(default_factory=dict)  # bytes -> bytes replaced in response bodies (invalid UTF-8)
@@ -94,6 +96,13 @@ class FakeAPI:
             s.fault = self.fault(s.index)
             self.log.append(s)
             return s
+
+    def retry_after_headers(self) -> dict:
+        if self.retry_after_form == "ms":
+            return {"retry-after-ms": str(round(self.retry_after_s * 1000))}
+        if self.retry_after_form == "date":  # whole seconds, as HTTP dates are
+            return {"Retry-After": email.utils.formatdate(time.time() + self.retry_after_s, usegmt=True)}
+        return {"Retry-After": str(self.retry_after_s)}
 
     def answer_tokens(self, messages: list[dict]) -> list[str]:
         words = re.findall(r"\s*\S+", self.reply(messages)) or [" "]
@@ -187,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         if api.expected_key is not None and key != api.expected_key:
             return self._error(anthropic, 401, f"Incorrect API key provided: {key[:3]}...{key[-12:]}")
         if served.fault == "429":
-            return self._error(anthropic, 429, "rate limited", {"Retry-After": str(api.retry_after_s)})
+            return self._error(anthropic, 429, "rate limited", api.retry_after_headers())
         if served.fault == "500":
             return self._error(anthropic, 500, "internal error")
         if served.fault == "slow":

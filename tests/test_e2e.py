@@ -45,7 +45,7 @@ def run(tiny_models, tmp_path_factory):
 def test_exit_code_and_printed_table(run):
     proc, folder, _ = run
     assert proc.returncode == 3, proc.stderr  # one model was skipped: a partial run
-    assert "skipping missing: not cached, and offline" in proc.stderr
+    assert "skipping 1 local model, not cached, and offline (HF_HUB_OFFLINE is set): missing\n" in proc.stderr
     assert "skipping broken: OSError" in proc.stderr
     assert "Traceback" not in proc.stderr
     for name in ("tiny-chat", "tiny-plain", "invoice_fields", "order_math", "ticket_routing", "acc %", "95% CI"):
