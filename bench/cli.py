@@ -115,6 +115,10 @@ def _reporting(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        # `bench` alone or with options runs; a first word that is no command is a typo, not a run
+        print(f"error: {_invalid_command(argv[0])}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
     args = parser().parse_args(argv)
@@ -182,6 +186,14 @@ def _default_tasks_dir(args) -> None:
         args.tasks_dir, note = default_tasks_dir()
         if note:
             print(note, file=sys.stderr)
+
+
+def _invalid_command(word: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, COMMANDS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "; see bench --help"
+    return f"invalid command {word!r} (choose from {', '.join(COMMANDS)}){hint}"
 
 
 def _recommend(args) -> int:

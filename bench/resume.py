@@ -22,9 +22,17 @@ def key(r: dict) -> Key:
 
 def read_manifest(folder: Path) -> dict:
     """The manifest of a run folder, or an InputError saying the folder is not a run."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--resume {folder}: this is a file, not a run folder; pass the folder that holds "
+                         f"{MANIFEST}, such as results/<run_id>")
     if not folder.is_dir():
         raise InputError(f"--resume {folder}: no such folder; pass a run folder such as results/<run_id>")
     path = folder / MANIFEST
+    for name in (MANIFEST, RECORDS, CELLS):  # a run's files are files; anything else is damage, not a crash
+        if (folder / name).exists() and not (folder / name).is_file():
+            kind = "a folder" if (folder / name).is_dir() else "not a regular file"
+            raise InputError(f"--resume {folder}: {folder / name} is {kind}, not a file; this run folder was "
+                             f"damaged: restore {name} or start a new run")
     if not path.is_file():
         raise InputError(f"--resume {folder}: not a run folder (no {MANIFEST}); pass a folder made by bench run")
     try:

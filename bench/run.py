@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bench import cost, manifest, resume, skips, tasks
+from bench import cost, manifest, preflight, resume, skips, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
 from bench.errors import EXIT_NOTHING_RAN, InputError, exit_code, one_line
 from bench.inventory import blockers
@@ -117,6 +117,7 @@ def prepare(opts: Options) -> Prepared:
                 raise InputError(f"{opts.config}: key 'models.{name}.chat_template': template file {path} "
                                  f"not found; use auto, none or the path of a Jinja file")
     data, plans, skipped, selected = _prepare_tasks(opts)
+    preflight.check(opts.config, models_cfg, names, opts.device, data)  # devices here, context lengths
     return Prepared(models_cfg, names, data, plans, skipped, selected)
 
 
