@@ -18,7 +18,7 @@ from bench.inventory import blockers
 from bench.lock import RunLock
 from bench.report import build, summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
-from bench.store import CELLS, RunStore, read_run
+from bench.store import CELLS, RunStore, check_writable, read_run
 
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 SKIPPED_DATA = "task data unavailable"  # the reason of a cell whose task's data could not be loaded
@@ -129,6 +129,8 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     def warn(message: str) -> None:
         echo(message, file=sys.stderr)
 
+    if opts.resume is None:
+        check_writable(opts.out)  # a bad --out is bad input (exit 2), whether or not anything can run
     # which models can run is settled before a folder exists: with none (or no task data), say why
     # in a few grouped lines and what to do, and leave no empty run folder behind
     prep.blocked = blockers({n: prep.models_cfg.models[n] for n in prep.models}, opts.config.parent)
