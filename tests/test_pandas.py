@@ -246,3 +246,25 @@ def test_a_run_of_an_earlier_version_still_reports(tmp_path):
     assert "pids 4242, 4343" in (folder / "summary.md").read_text()
     html = (folder / "report.html").read_text()
     assert "extracted <code>{&quot;vendor&quot;: &quot;Acme&quot;}</code>" in html  # JSON, not a Python repr
+
+
+def test_rows_of_an_earlier_version_read_in_the_new_shape_and_new_rows_stay_as_they_are():
+    from bench import shapes
+
+    old = {"model": "m", "task": "t", "status": "ok", "memory": {"peak_rss_bytes": 5}, "energy_j": 2.0,
+           "energy_source": "rapl_package", "gpu_other_pids": [7, 8]}
+    new = shapes.cell(old, "run1")
+    assert new["run_id"] == "run1" and "memory" not in new and new["peak_rss_bytes"] == 5
+    assert new["torch_reserved_peak_bytes"] is None and new["energy_source"] == "rapl_package"
+    assert new["energy_unavailable_reason"] is None
+    assert new["gpu_other_pids"] == "7 8" and new["gpu_other_processes"] == 2
+    assert shapes.cell(new, "other") == new  # already in shape: unchanged, its own run id kept
+    why = shapes.cell({"energy_j": None, "energy_source": "NVML not available", "gpu_other_pids": None}, "r")
+    assert why["energy_source"] is None and why["energy_unavailable_reason"] == "NVML not available"
+    assert why["gpu_other_processes"] is None and why["gpu_other_pids"] is None
+
+    rec = {"example_id": "e", "extracted": {"a": [1, "é"]}, "score_details": {"valid_json": True}, "target": "x"}
+    up = shapes.record(rec)
+    assert up["extracted"] == '{"a": [1, "é"]}' and json.loads(up["score_details"]) == {"valid_json": True}
+    assert shapes.record(up) == up and shapes.details(up) == shapes.details(rec) == {"valid_json": True}
+    assert shapes.record({"extracted": 3.5})["extracted"] == "3.5" and shapes.record({"extracted": None})["extracted"] is None
