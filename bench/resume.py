@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench import shapes
 from bench.errors import InputError
 from bench.store import CELLS, MANIFEST, RECORDS, RunStore, drop_torn_tail
 
@@ -134,11 +135,12 @@ def settle(store: RunStore, records: list[dict], torn: int, warn) -> tuple[list[
         k = key(r)
         if r.get("error") or k in done:
             continue
-        kept.append(r)
+        kept.append(shapes.record(r))  # a run from an earlier version continues in today's shape
         done.add(k)
     if len(kept) != len(records):
         retried = sum(1 for r in records if r.get("error"))
         warn(f"{retried} failed example(s) will be run again")
+    if len(kept) != len(records) or kept != records:
         store.rewrite(RECORDS, kept)
     return kept, done
 
@@ -152,7 +154,7 @@ def old_cells(folder: Path) -> dict[tuple[str, str], dict]:
             if raw.strip():
                 try:
                     c = json.loads(raw.decode("utf-8"))
-                    rows[c["model"], c["task"]] = c
+                    rows[c["model"], c["task"]] = shapes.cell(c, folder.name)  # an earlier version's shape too
                 except (UnicodeDecodeError, ValueError, KeyError, TypeError):
                     raise InputError(f"{path}:{lineno}: corrupted cell line; restore it or start a new run") from None
     return rows

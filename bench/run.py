@@ -243,14 +243,15 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         skipped = [Cell(name, task, status="skipped", reason=f"{SKIPPED_DATA}: {why}")
                    for task, why in prep.skipped_tasks.items()]
         write_cells(store, model_cells + skipped)
-        ran = {c.task: c.row() for c in model_cells}
+        ran = {c.task: c.row(store.run_id) for c in model_cells}
         for t, p in prep.plans.items():
             old = kept.get((name, t))  # a task skipped earlier (data unreachable) has all its records now
             old = old if old and not str(old.get("reason") or "").startswith(SKIPPED_DATA) else None
-            cells.append(ran.get(t) or old or _recorded_cell(name, t, len(p.requests), opts.repeats, spec))
+            cells.append(ran.get(t) or old
+                         or _recorded_cell(store.run_id, name, t, len(p.requests), opts.repeats, spec))
         for c in skipped:  # its data is unreachable now: the cell an earlier session finished, else skipped
             old = kept.get((name, c.task))
-            cells.append(old if old and old.get("status") != "skipped" else c.row())
+            cells.append(old if old and old.get("status") != "skipped" else c.row(store.run_id))
 
     man["finished_utc"] = manifest.utc_now()
     man.pop("interrupted_utc", None)
@@ -307,7 +308,7 @@ def _blocked_cells(name: str, spec, todo: dict[str, Plan], blocked: tuple[str, s
                  concurrency=None if local else spec.concurrency) for t, p in todo.items()]
 
 
-def _recorded_cell(model: str, task: str, n: int, repeats: int, spec) -> dict:
+def _recorded_cell(run_id: str, model: str, task: str, n: int, repeats: int, spec) -> dict:
     """A cell whose every example was recorded before a crash that came before its cells.jsonl line:
     its answers are all there, its figures (wall time, memory) were lost with the process. Its batch
     size or concurrency comes from the model's settings, as the cell's own line would have had it
@@ -315,4 +316,4 @@ def _recorded_cell(model: str, task: str, n: int, repeats: int, spec) -> dict:
     local = spec.backend == "transformers"
     return Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats, reason=None,
                 batch_size=spec.batch_size if local else 1,
-                concurrency=None if local else spec.concurrency).row()
+                concurrency=None if local else spec.concurrency).row(run_id)

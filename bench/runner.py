@@ -3,6 +3,7 @@ has the machine to itself. The parent scores every completion and is the only wr
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import queue as queue_mod
 import sys
@@ -14,6 +15,7 @@ from bench.backends.base import Request
 from bench.config import TransformersModel
 from bench.errors import InputError, one_line
 from bench.hub import availability
+from bench.shapes import MEMORY_COLUMNS, as_text, pids_text
 from bench.store import CELLS, RECORDS, RunStore
 from bench.worker import Job
 from bench.worker import main as worker_main
@@ -50,15 +52,23 @@ class Cell:
     client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
     device: str | None = None
     dtype: str | None = None
-    memory: dict = field(default_factory=dict)  # bytes, by meter name (docs/metrics.md)
+    # memory, in bytes, one column per meter (shapes.MEMORY_COLUMNS, docs/metrics.md); None: not measured
+    peak_rss_bytes: int | None = None
+    nvml_used_peak_bytes: int | None = None
+    torch_allocated_bytes: int | None = None
+    torch_allocated_peak_bytes: int | None = None
+    torch_reserved_peak_bytes: int | None = None
     energy_j: float | None = None  # energy counter delta over the cell's generation; None: unavailable
-    energy_source: str | None = None  # which counter, or why there is none
+    energy_source: str | None = None  # which counter measured energy_j (None when none did)
+    energy_unavailable_reason: str | None = None  # why energy_j is None, when a meter was tried
     joules_per_output_token: float | None = None
-    gpu_other_pids: list | None = None  # other processes on the GPU when the cell started (None: no NVML)
+    gpu_other_processes: int | None = None  # other processes on the GPU when the cell started (None: no NVML)
+    gpu_other_pids: str | None = None  # their pids, space-separated ("" for none; None: no NVML)
 
-    def row(self) -> dict:
-        """The cell as written to cells.jsonl (bookkeeping for the spread across repeats left out)."""
-        return {k: v for k, v in self.__dict__.items() if k != "tokens_by_repeat"}
+    def row(self, run_id: str) -> dict:
+        """The cell as written to cells.jsonl: one JSON type per column (bookkeeping for the spread
+        across repeats left out)."""
+        return {"run_id": run_id, **{k: v for k, v in self.__dict__.items() if k != "tokens_by_repeat"}}
 
 
 @dataclass
@@ -118,6 +128,17 @@ def capped(text: str) -> tuple[str, dict]:
     return text[:OUTPUT_CAP_CHARS], {"output_capped": True, "output_chars": len(text)}
 
 
+def _text_capped(value) -> str | None:
+    text = as_text(value)
+    return None if text is None else capped(text)[0]
+
+
+def _numeric(score: scoring.Score) -> scoring.Score:
+    """The score as a float (a user scorer may give an int or a bool); TypeError/ValueError if it is none."""
+    lenient = None if score.lenient is None else float(score.lenient)
+    return dataclasses.replace(score, value=float(score.value), lenient=lenient)
+
+
 class Recorder:
     """Turns completions into scored records and appends them; tracks each cell's totals."""
 
@@ -135,7 +156,7 @@ class Recorder:
                 cell.errors += 1
             else:
                 try:  # scored on the whole answer, stored capped
-                    score = p.scorer(comp["text"], target, **p.inputs.get(ex_id, {}))
+                    score = _numeric(p.scorer(comp["text"], target, **p.inputs.get(ex_id, {})))
                 except Exception as e:  # a scorer bug or an answer it cannot handle: this example only
                     score = scoring.Score(0.0, None, f"scoring failed: {one_line(e)}", lenient=0.0 if p.lenient else None)
                     cell.score_errors += 1
@@ -149,10 +170,10 @@ class Recorder:
                 "run_id": self.store.run_id, "model": cell.model, "task": cell.task, "example_id": ex_id,
                 "repeat": repeat, "prompt_sha256": p.prompt_sha256[ex_id],
                 "output": text, **cap,
-                "extracted": capped(score.extracted)[0] if isinstance(score.extracted, str) else score.extracted,
-                "target": target,
+                # one JSON type per column (pandas, Parquet): a structured reading is stored as its JSON text
+                "extracted": _text_capped(score.extracted), "target": target,
                 "score": score.value, **({} if score.lenient is None else {"score_lenient": score.lenient}),
-                "score_reason": score.reason, "score_details": score.details,
+                "score_reason": str(score.reason), "score_details": as_text(score.details),
                 "truncated": comp["finish_reason"] == "length",
                 **{k: v for k, v in comp.items() if k != "text"},
             })
@@ -229,8 +250,10 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                 c = cells[task]
                 c.status = "partial" if c.score_errors else "ok"
                 throughput(c, figures["wall_s_per_repeat"])
-                c.memory, c.energy_j, c.energy_source = figures["memory"], figures["energy_j"], figures["energy_source"]
-                c.gpu_other_pids = figures["gpu_other_pids"]
+                for key in MEMORY_COLUMNS + ("energy_j", "energy_source", "energy_unavailable_reason"):
+                    setattr(c, key, figures.get(key))
+                others = figures["gpu_other_pids"]
+                c.gpu_other_processes, c.gpu_other_pids = None if others is None else len(others), pids_text(others)
                 if c.energy_j is not None and c.output_tokens:
                     c.joules_per_output_token = c.energy_j / c.output_tokens
                 if task in bars:
@@ -275,7 +298,7 @@ def _death(exitcode: int | None) -> str:
 
 
 def write_cells(store: RunStore, cells: list[Cell]) -> None:
-    store.append(CELLS, [c.row() for c in cells])
+    store.append(CELLS, [c.row(store.run_id) for c in cells])
 
 
 def stderr_progress(total: int, desc: str):

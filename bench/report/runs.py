@@ -3,7 +3,8 @@ pricing, from the run's own manifest or re-priced from another models.toml.
 
 Merging: a (model, task) cell may come from one run only. A cell that did not run (no records:
 skipped, no key) gives way to the same cell with records in another run; two runs that both have
-records for the same cell are an error, so no figure is ever silently replaced.
+records for the same cell are an error, so no figure is ever silently replaced. Rows written by
+an earlier version are read in today's shape (bench.shapes), so old run folders still report.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
+from bench import shapes
 from bench.cost import Pricing, pricing_of
 from bench.errors import InputError
 from bench.store import CELLS, RECORDS, read_run
@@ -65,7 +67,9 @@ def read_one(folder: Path) -> tuple[dict, list[dict], list[dict]]:
     _check_rows(folder / CELLS, cells, CELL_KEYS)
     if not cells:
         raise InputError(f"{folder}: no {CELLS}: the run has no finished cell to report")
-    return manifest, records, cells
+    run_id = str(manifest.get("run_id", folder.name))
+    # rows of a run made by an earlier version read in today's shape (bench.shapes)
+    return manifest, [shapes.record(r) for r in records], [shapes.cell(c, run_id) for c in cells]
 
 
 def merge(folders: list[Path]) -> Merged:
