@@ -231,3 +231,23 @@ def test_a_real_full_disk(tmp_path):
         assert leftovers(run) == []
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_a_full_disk_during_a_local_model_stops_its_worker_and_the_run_resumes(tmp_path, monkeypatch, tiny_models):
+    """Local records are written in the main process between batches: the worker is stopped, the
+    same line is printed, and the resume runs only what is missing."""
+    from bench.run import Options, execute, resumed_options
+
+    cfg = write_models_toml(tmp_path / "models.toml", {"tiny-chat": tiny_models["tiny-chat"]}, batch_size=2)
+    said = []
+    opts = Options(config=cfg, tasks_dir=TASKS, tasks="ticket_routing", limit=6, out=tmp_path / "res")
+    with monkeypatch.context() as m:
+        full_at(m, "records.jsonl", after=1)  # the second batch does not fit
+        run, code = execute(opts, echo=lambda *a, **k: said.append(a[0]))
+    assert code == EXIT_STORAGE and said[-1].startswith("error: no space left on "), said
+    assert said[-1].endswith(f"resume with: python -m bench --resume {run}") and leftovers(run) == []
+    assert len((run / "records.jsonl").read_text().splitlines()) == 2
+    run, code = execute(resumed_options(run), echo=lambda *a, **k: None)
+    assert code == 0
+    recs = [json.loads(x) for x in (run / "records.jsonl").read_text().splitlines()]
+    assert sorted(r["example_id"] for r in recs) == sorted(t["id"] for t in TICKETS[:6])
