@@ -15,7 +15,7 @@ from typing import Callable
 from bench import cost, manifest, resume, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
 from bench.errors import EXIT_STORAGE, InputError, StorageError, exit_code, one_line
-from bench.lock import RunLock
+from bench.lock import LOCK, RunLock
 from bench.report import build, summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
 from bench.store import CELLS, MANIFEST, RunStore, read_run
@@ -125,9 +125,9 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     try:
         return _execute(opts, progress, echo)
     except StorageError as e:
-        folder = _run_folder(e.path, opts.out)
+        folder = _run_folder(e.path, opts.resume.parent if opts.resume is not None else opts.out)
         if folder is None or not (folder / MANIFEST).is_file():  # nothing of a run was written yet
-            if folder is not None:
+            if folder is not None and opts.resume is None:
                 _remove_if_empty(folder)
             tail = f"nothing was run; {e.fix} and run again"
         elif opts.resumable:
@@ -145,7 +145,9 @@ def _run_folder(path: Path, out: Path) -> Path | None:
 
 
 def _remove_if_empty(folder: Path) -> None:
+    """A new run folder that the disk refused to fill: it may hold only the lock file."""
     try:
+        (folder / LOCK).unlink(missing_ok=True)
         folder.rmdir()
     except OSError:
         pass
