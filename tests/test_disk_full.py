@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import store
 from bench.errors import EXIT_STORAGE, StorageError
-from bench.store import RunStore, append_bytes, atomic_write
+from bench.store import append_bytes, atomic_write
 
 pytest.importorskip("openai")
 from conftest import ROOT, TASKS, write_models_toml  # noqa: E402
