@@ -10,6 +10,7 @@ from typing import Callable
 from bench import measure
 from bench.backends.api import ApiBackend, MissingKey
 from bench.config import AnthropicModel, OpenAIModel
+from bench.errors import StorageError
 from bench.backends.base import Request
 from bench.runner import Cell, Plan, Recorder, missing, throughput
 from bench.stats import percentile
@@ -95,10 +96,12 @@ class _Writer:
             await self.task
 
     def save_rest(self) -> None:
-        """On cancellation (Ctrl-C): answers not handed to a write yet go to disk now; a write in
-        progress in its thread completes on its own."""
+        """On cancellation (Ctrl-C) or a failed write: answers not handed to a write yet go to disk
+        now, unless the disk already refused one; a write in progress in its thread completes on
+        its own."""
+        failed = self.task is not None and self.task.done() and not self.task.cancelled() and self.task.exception()
         rows, self.buf = self.buf, []
-        if rows:
+        if rows and not isinstance(failed, StorageError):
             self.recorder.record(self.cell, [r[0] for r in rows], [r[1] for r in rows], self.repeat)
 
 
@@ -131,7 +134,7 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
                     bar.update(1)
                 walls.append(measure.now() - t0 if requests else 0.0)
                 await writer.close()
-            except BaseException:  # cancelled (Ctrl-C): requests in flight are dropped, answers kept
+            except BaseException:  # cancelled (Ctrl-C), a full disk: requests in flight are dropped, answers kept
                 writer.save_rest()
                 raise
             finally:
@@ -141,10 +144,7 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
         monitor.cancel()
         bar.close()
     cell.client_lag_p99_s = percentile(lags, 99) if lags else None
-    if submitted and cell.errors == submitted:
-        cell.status, cell.reason = "failed", f"every request failed; first error: {first_error}"
-    else:
-        cell.status = "partial" if cell.score_errors else "ok"
+    cell.finish(first_error)
     throughput(cell, walls)  # only when every answer's tokens are known: a partial sum would understate it
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.errors import EXIT_BAD_INPUT, EXIT_OK, InputError
+from bench.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_STORAGE, InputError, StorageError
 
 EXIT_NO_MODEL = 1  # recommend: no model meets every bar
 
@@ -28,7 +28,9 @@ examples:
   python -m bench recommend --task ticket_routing --min-accuracy 0.9 --max-p95-latency-ms 800 results/RUN
 
 exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
-            3 some cells failed or were skipped, 4 no cell could run, 130 interrupted (resumable);
+            3 some cells failed, were skipped or have examples without an answer (resumable),
+            4 no cell could run, 5 the disk refused a write (full, quota, read-only; resumable),
+            130 interrupted (resumable);
             recommend: 0 a model was recommended, 1 no model meets every bar, 2 bad input
 """
 
@@ -172,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except StorageError as e:  # `bench report` (a run says how to resume itself); the run folders are untouched
+        print(f"error: {e}; the runs' records are untouched; {e.fix} and run the command again", file=sys.stderr)
+        return EXIT_STORAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 from bench import shapes
-from bench.errors import InputError
+from bench.errors import RAN, InputError
+from bench.runner import failed_reason, status_of
 from bench.store import CELLS, MANIFEST, RECORDS, RunStore, drop_torn_tail
 
 Key = tuple[str, str, str, int]  # model, task, example id, repeat
@@ -184,10 +185,15 @@ def recount(cells: list[dict], records: list[dict]) -> list[dict]:
     out = []
     for c in cells:
         recs = by_cell.get((c["model"], c["task"]), [])
-        row = {**c, "recorded": len(recs), "errors": sum(1 for r in recs if r.get("error")),
+        errors = [r["error"] for r in recs if r.get("error")]
+        row = {**c, "recorded": len(recs), "errors": len(errors),
                "retries": sum(r.get("retries") or 0 for r in recs),
                "score_errors": sum(1 for r in recs if str(r.get("score_reason") or "").startswith("scoring failed"))}
-        if row["status"] == "ok" and row["score_errors"]:
-            row["status"] = "partial"
+        if row["status"] in RAN:  # a crash (failed) or a skip keeps its status and reason
+            row["status"] = status_of(len(recs) - len(errors), len(errors), row["score_errors"])
+            if row["status"] == "failed":
+                row["reason"] = f"every request failed; first error: {errors[0]}" if errors else "no answers recorded"
+            elif errors:  # the count over every session, as the records have it
+                row["reason"] = failed_reason(len(errors), errors[0])
         out.append(row)
     return out

@@ -3,6 +3,7 @@ cells, write the summary. Every input mistake surfaces in prepare(), before a fo
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -13,12 +14,12 @@ from typing import Callable
 
 from bench import cost, manifest, preflight, resume, skips, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
-from bench.errors import EXIT_NOTHING_RAN, InputError, exit_code, one_line
+from bench.errors import EXIT_NOTHING_RAN, EXIT_STORAGE, InputError, StorageError, exit_code, one_line
 from bench.inventory import blockers
-from bench.lock import RunLock
+from bench.lock import LOCK, RunLock
 from bench.report import build, summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
-from bench.store import CELLS, RunStore, check_writable, read_run
+from bench.store import CELLS, MANIFEST, RunStore, check_writable, read_run
 
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 SKIPPED_DATA = "task data unavailable"  # the reason of a cell whose task's data could not be loaded
@@ -123,7 +124,40 @@ def prepare(opts: Options) -> Prepared:
 
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path | None, int]:
     """Run (or resume) and summarise; returns the run folder (None when nothing could run and no
-    folder was made) and the exit code."""
+    folder was made) and the exit code. A disk that refuses
+    a write (full, quota, read-only) ends the run with one line saying how to resume."""
+    try:
+        return _execute(opts, progress, echo)
+    except StorageError as e:
+        folder = _run_folder(e.path, opts.resume.parent if opts.resume is not None else opts.out)
+        if folder is None or not (folder / MANIFEST).is_file():  # nothing of a run was written yet
+            if folder is not None and opts.resume is None:
+                _remove_if_empty(folder)
+            tail = f"nothing was run; {e.fix} and run again"
+        elif opts.resumable:
+            tail = f"what was written is kept; {e.fix} and resume with: python -m bench --resume {folder}"
+        else:
+            tail = f"what was written is kept in {folder}, but a demo cannot be resumed; {e.fix} and run `bench demo` again"
+        echo(f"error: {e}; {tail}", file=sys.stderr)
+        return folder or opts.out, EXIT_STORAGE
+
+
+def _run_folder(path: Path, out: Path) -> Path | None:
+    """The run folder (a child of the results folder) that holds path, if any."""
+    path, out = Path(os.path.abspath(path)), Path(os.path.abspath(out))
+    return next((Path(p) for p in (path, *path.parents) if p.parent == out), None)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """A new run folder that the disk refused to fill: it may hold only the lock file."""
+    try:
+        (folder / LOCK).unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | None, int]:
     prep = prepare(opts)
 
     def warn(message: str) -> None:
@@ -281,6 +315,8 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         echo(build.terminal(shown))
         echo(f"\nreport: {store.path / 'report.html'}")
     echo(f"\nrun folder: {store.path}")
+    for line in _unanswered(cell_rows, store.path, opts.resumable):
+        echo(line)
     return store.path, exit_code([c["status"] for c in cell_rows])
 
 
@@ -306,6 +342,21 @@ def _blocked_cells(name: str, spec, todo: dict[str, Plan], blocked: tuple[str, s
     return [Cell(name, t, status=status, reason=reason, n=len(p.requests), repeats=repeats,
                  resumed_examples=len(done.get(t, ())), batch_size=spec.batch_size if local else 1,
                  concurrency=None if local else spec.concurrency) for t, p in todo.items()]
+
+
+def _unanswered(cell_rows: list[dict], folder: Path, resumable: bool) -> list[str]:
+    """The run's last lines when examples went without an answer (failed after their retries, or
+    lost with a crashed cell): how many, and the command that runs them again."""
+    ran = [c for c in cell_rows if c["status"] not in ("skipped", "no_key")]
+    planned = sum((c.get("n") or 0) * (c.get("repeats") or 1) for c in ran)
+    missing = sum(max(0, (c.get("n") or 0) * (c.get("repeats") or 1) - c["recorded"] + c["errors"]) for c in ran)
+    if not missing:
+        return []
+    cells = sum(1 for c in ran if c["status"] != "ok")
+    head = f"\n{missing} of {planned} example(s) got no answer, in {cells} cell(s); "
+    if not resumable:
+        return [head + "what was answered is saved; this demo cannot be resumed: run `bench demo` again"]
+    return [head + "what was answered is saved", f"run them again with: python -m bench --resume {folder}"]
 
 
 def _recorded_cell(run_id: str, model: str, task: str, n: int, repeats: int, spec) -> dict:

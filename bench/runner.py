@@ -27,8 +27,8 @@ class Cell:
 
     model: str
     task: str
-    status: str = "pending"  # ok | partial (some answers could not be scored) | failed (crashed while running)
-    #                           | skipped (could not load) | no_key
+    status: str = "pending"  # ok | partial (some examples failed or could not be scored) | failed (crashed
+    #                           while running, or not one answer) | skipped (could not load) | no_key
     reason: str | None = None
     n: int = 0  # examples planned
     resumed_examples: int = 0  # (example, repeat) records kept from before a resume; figures below cover the rest
@@ -69,6 +69,29 @@ class Cell:
         """The cell as written to cells.jsonl: one JSON type per column (bookkeeping for the spread
         across repeats left out)."""
         return {"run_id": run_id, **{k: v for k, v in self.__dict__.items() if k != "tokens_by_repeat"}}
+
+    def finish(self, first_error: str | None = None) -> None:
+        """Status and reason of a cell that ran to its end, from its counts; records kept from an
+        earlier session count as answered."""
+        answered = self.resumed_examples + self.recorded - self.errors
+        self.status = status_of(answered, self.errors, self.score_errors)
+        if self.status == "failed":
+            self.reason = f"every request failed; first error: {first_error}"
+        elif self.errors:
+            self.reason = failed_reason(self.errors, first_error)
+
+
+def status_of(answered: int, failed: int, score_errors: int) -> str:
+    """The status of a cell that ran to its end (the one rule, for a run and for its resumption):
+    failed when no example has an answer, partial when any example failed (no answer after the
+    retries) or could not be scored, else ok."""
+    if answered <= 0:
+        return "failed"
+    return "partial" if failed or score_errors else "ok"
+
+
+def failed_reason(failed: int, first_error: str | None) -> str:
+    return f"{failed} example(s) got no answer (first error: {first_error}); --resume runs them again"
 
 
 @dataclass
@@ -216,6 +239,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     proc = ctx.Process(target=worker_main, args=(spec, device, spec_dir, jobs, q), daemon=True)
     proc.start()
     bars: dict[str, object] = {}
+    failed_rows: dict[str, list[str]] = {}  # task -> errors of rows without an answer (none from today's backend)
     finished = gone = False
     try:
         while True:
@@ -244,11 +268,12 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                 if task not in bars:
                     bars[task] = progress(total=cell.n * cell.repeats - cell.resumed_examples, desc=f"{name} x {task}")
                 recorder.record(cell, ids, comps, repeat)
+                failed_rows.setdefault(task, []).extend(c["error"] for c in comps if c.get("error"))
                 bars[task].update(len(ids))
             elif kind == "cell":
                 _, task, figures = msg
                 c = cells[task]
-                c.status = "partial" if c.score_errors else "ok"
+                c.finish(first_error=next(iter(failed_rows.get(task, [])), None))
                 throughput(c, figures["wall_s_per_repeat"])
                 for key in MEMORY_COLUMNS + ("energy_j", "energy_source", "energy_unavailable_reason"):
                     setattr(c, key, figures.get(key))
