@@ -7,6 +7,7 @@ EXIT_OK = 0  # every cell finished
 EXIT_BAD_INPUT = 2  # configuration, data or command-line mistake; nothing was run
 EXIT_PARTIAL = 3  # the run finished but some cells failed or were skipped
 EXIT_NOTHING_RAN = 4  # no cell could run (every model failed to load, say)
+EXIT_BUDGET = 5  # --max-usd stopped the run before every request was sent (resumable)
 
 
 def one_line(e: BaseException, limit: int = 300) -> str:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from bench import budget as spend
 from bench import cost, manifest, resume, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
-from bench.errors import InputError, exit_code, one_line
+from bench.errors import EXIT_BUDGET, EXIT_OK, InputError, exit_code, one_line
 from bench.lock import RunLock
 from bench.report import build, summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
@@ -39,6 +40,10 @@ class Options:
     resume: Path | None = None  # continue this run folder instead of starting a new one
     force: bool = False  # resume even though the configuration changed
     resumable: bool = True  # False for `bench demo`: its models live in a temporary folder that is gone after
+    dry_run: bool = False  # print the plan and its estimated cost, send nothing, make no folder
+    max_usd: float | None = None  # this session's spending cap on per-token priced models (bench/budget.py)
+    yes: bool = False  # no confirmation asked over the threshold
+    confirm_over_usd: float | None = None  # None: $BENCH_CONFIRM_OVER_USD, else $10
 
 
 @dataclass
@@ -119,8 +124,11 @@ def prepare(opts: Options) -> Prepared:
 
 
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
-    """Run (or resume) and summarise; returns the run folder and the exit code."""
+    """Run (or resume) and summarise; returns the run folder (None for --dry-run) and the exit code."""
     prep = prepare(opts)
+    budget = spend.before_run(opts, prep, echo)  # the plan; the cap; a confirmation over the threshold
+    if opts.dry_run:
+        return None, EXIT_OK
 
     def warn(message: str) -> None:
         echo(message, file=sys.stderr)
@@ -142,7 +150,7 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
         store.write_manifest(man)
-        return _run(opts, prep, store, man, done, kept, progress, echo, warn)
+        return _run(opts, prep, store, man, done, kept, progress, echo, warn, budget)
     except KeyboardInterrupt:
         man["interrupted_utc"] = manifest.utc_now()
         store.write_manifest(man)
@@ -189,7 +197,7 @@ def _reopen(opts: Options, prep: Prepared, warn: Callable):
 
 
 def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, kept: dict,
-         progress: Callable, echo: Callable, warn: Callable) -> tuple[Path, int]:
+         progress: Callable, echo: Callable, warn: Callable, budget=None) -> tuple[Path, int]:
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
     for task, why in prep.skipped_tasks.items():
@@ -220,7 +228,8 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
             from bench.api_runner import run_api_model
 
             model_cells = run_api_model(name, spec, todo, recorder, on_model=on_model, progress=progress,
-                                        repeats=opts.repeats, done=done_m) if todo else []
+                                        repeats=opts.repeats, done=done_m,
+                                        gate=spend.gate(budget, spec, pricing[name])) if todo else []
         skipped = [Cell(name, task, status="skipped", reason=f"{SKIPPED_DATA}: {why}")
                    for task, why in prep.skipped_tasks.items()]
         write_cells(store, model_cells + skipped)
@@ -258,6 +267,10 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         echo(build.terminal(table))
         echo(f"\nreport: {store.path / 'report.html'}")
     echo(f"\nrun folder: {store.path}")
+    if budget is not None:
+        warn(spend.end_line(budget, store.path))
+        if budget.stopped:
+            return store.path, EXIT_BUDGET
     return store.path, exit_code([c["status"] for c in cell_rows])
 
 

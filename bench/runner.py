@@ -26,7 +26,7 @@ class Cell:
     model: str
     task: str
     status: str = "pending"  # ok | partial (some answers could not be scored) | failed (crashed while running)
-    #                           | skipped (could not load) | no_key
+    #                           | skipped (could not load) | no_key | stopped (--max-usd reached)
     reason: str | None = None
     n: int = 0  # examples planned
     resumed_examples: int = 0  # (example, repeat) records kept from before a resume; figures below cover the rest
