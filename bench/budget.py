@@ -117,7 +117,7 @@ def before_run(opts, prep, echo: Callable, ask: Callable = input,
     for line in estimate.table(plans):
         echo(line, file=out)
     if opts.dry_run:
-        echo("dry run: nothing was sent and no run folder was made", file=out)
+        echo("dry run: nothing was sent and nothing was written", file=out)
         return None
     worst = estimate.total(plans)
     exposure = worst if opts.max_usd is None else min(worst, opts.max_usd)
