@@ -102,37 +102,43 @@ def recorded(folder) -> set:
     return {resume.key(r) for r in records if not r.get("error")}
 
 
-def before_run(opts, prep, echo: Callable, ask: Callable = input,
-               isatty: Callable = lambda: sys.stdin.isatty()) -> Budget | None:
-    """Print the plan; refuse what the cap cannot meter; ask for confirmation over the threshold.
-    Returns the session's budget (None without --max-usd). With --dry-run, nothing more happens."""
-    threshold = check_flags(opts.max_usd, opts.confirm_over_usd)
-    plans = estimate.plan_run(prep, opts.repeats, recorded(opts.resume) if opts.resume else set())
-    unpriced = [p.model for p in plans if p.kind == "unpriced" and p.requests]
-    if opts.max_usd is not None and unpriced:
-        raise InputError(f"--max-usd: model {unpriced[0]} has no per-token prices, so its spend cannot be capped; "
-                         f"set usd_per_mtok_in and usd_per_mtok_out (or hardware, for a self-hosted server) in "
-                         f"{opts.config}, or leave it out with --models")
-    out = sys.stdout if opts.dry_run else sys.stderr
-    for line in estimate.table(plans):
-        echo(line, file=out)
-    if opts.dry_run:
-        echo("dry run: nothing was sent and nothing was written", file=out)
-        return None
-    worst = estimate.total(plans)
-    exposure = worst if opts.max_usd is None else min(worst, opts.max_usd)
-    if exposure > threshold and not opts.yes:
+class Spending:
+    """A session's plan, confirmation and budget. Made before anything is written: a bad flag or a
+    model the cap cannot meter is an InputError here."""
+
+    def __init__(self, opts, prep):
+        self.threshold = check_flags(opts.max_usd, opts.confirm_over_usd)
+        self.opts = opts
+        self.plans = estimate.plan_run(prep, opts.repeats, recorded(opts.resume) if opts.resume else set())
+        unpriced = [p.model for p in self.plans if p.kind == "unpriced" and p.requests]
+        if opts.max_usd is not None and unpriced:
+            raise InputError(f"--max-usd: model {unpriced[0]} has no per-token prices, so its spend cannot be "
+                             f"capped; set usd_per_mtok_in and usd_per_mtok_out (or hardware, for a self-hosted "
+                             f"server) in {opts.config}, or leave it out with --models")
+        self.budget = Budget(opts.max_usd) if opts.max_usd is not None else None
+
+    def show(self, echo: Callable, file=None) -> None:
+        for line in estimate.table(self.plans):
+            echo(line, file=file or sys.stderr)
+
+    def confirm(self, echo: Callable, ask: Callable = input, isatty: Callable = lambda: sys.stdin.isatty()) -> None:
+        """Over the threshold: ask on a terminal (showing the plan), else require --yes; InputError if not."""
+        worst = estimate.total(self.plans)
+        cap = self.opts.max_usd
+        exposure = worst if cap is None else min(worst, cap)
+        if exposure <= self.threshold or self.opts.yes:
+            return
         what = (f"this run may spend up to ${exposure:,.2f} (worst case{', capped by --max-usd' if exposure < worst else ''}), "
-                f"over the ${threshold:,.2f} confirmation threshold (--confirm-over-usd, {CONFIRM_ENV})")
+                f"over the ${self.threshold:,.2f} confirmation threshold (--confirm-over-usd, {CONFIRM_ENV})")
         if not isatty():
             raise InputError(f"{what}; pass --yes to proceed, or --max-usd to cap the spend")
+        self.show(echo)
         try:
             answer = ask(f"{what}. Send the requests? [y/N] ")
         except EOFError:
             answer = ""
         if answer.strip().lower() not in ("y", "yes"):
             raise InputError("not confirmed; nothing was sent and no run folder was made")
-    return Budget(opts.max_usd) if opts.max_usd is not None else None
 
 
 def end_line(budget: Budget, run_dir) -> str:

@@ -126,9 +126,12 @@ def prepare(opts: Options) -> Prepared:
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
     """Run (or resume) and summarise; returns the run folder (None for --dry-run) and the exit code."""
     prep = prepare(opts)
-    budget = spend.before_run(opts, prep, echo)  # the plan; the cap; a confirmation over the threshold
+    spending = spend.Spending(opts, prep)  # the plan and the cap (docs/cost.md)
     if opts.dry_run:
+        spending.show(echo, sys.stdout)
+        echo("dry run: nothing was sent and nothing was written")
         return None, EXIT_OK
+    spending.confirm(echo)  # over the threshold: asked on a terminal, else --yes
 
     def warn(message: str) -> None:
         echo(message, file=sys.stderr)
@@ -150,7 +153,7 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
         store.write_manifest(man)
-        return _run(opts, prep, store, man, done, kept, progress, echo, warn, budget)
+        return _run(opts, prep, store, man, done, kept, progress, echo, warn, spending)
     except KeyboardInterrupt:
         man["interrupted_utc"] = manifest.utc_now()
         store.write_manifest(man)
@@ -197,9 +200,12 @@ def _reopen(opts: Options, prep: Prepared, warn: Callable):
 
 
 def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, kept: dict,
-         progress: Callable, echo: Callable, warn: Callable, budget=None) -> tuple[Path, int]:
+         progress: Callable, echo: Callable, warn: Callable, spending=None) -> tuple[Path, int]:
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
+    budget = spending.budget if spending is not None else None
+    if spending is not None:  # every check passed: the bill before the first request
+        spending.show(echo)
     for task, why in prep.skipped_tasks.items():
         warn(f"skipping task {task}: {why}")
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}

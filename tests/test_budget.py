@@ -230,11 +230,14 @@ def test_on_a_terminal_the_run_asks_and_only_yes_proceeds(tmp_path):
     def ask(answer):
         return lambda prompt: asked.append(prompt) or answer
 
-    quiet = lambda *a, **k: None  # noqa: E731
+    shown = []
+    echo = lambda *a, **k: shown.append(a)  # noqa: E731
     with pytest.raises(InputError, match="not confirmed"):
-        budget.before_run(opts, prep, quiet, ask=ask("n"), isatty=lambda: True)
-    assert budget.before_run(opts, prep, quiet, ask=ask("y"), isatty=lambda: True) is None
+        budget.Spending(opts, prep).confirm(echo, ask=ask("n"), isatty=lambda: True)
+    budget.Spending(opts, prep).confirm(echo, ask=ask("y"), isatty=lambda: True)
     assert len(asked) == 2 and "[y/N]" in asked[0]
+    assert any("cost worst case" in str(line) for line in shown)  # the plan is shown before the question
     opts.max_usd = 0.005  # capped under the threshold: nothing to confirm
-    assert budget.before_run(opts, prep, quiet, ask=ask("n"), isatty=lambda: True).cap_usd == 0.005
-    assert len(asked) == 2
+    spending = budget.Spending(opts, prep)
+    spending.confirm(echo, ask=ask("n"), isatty=lambda: True)
+    assert len(asked) == 2 and spending.budget.cap_usd == 0.005
