@@ -12,6 +12,7 @@ EXIT_BAD_INPUT = 2  # configuration, data or command-line mistake; nothing was r
 EXIT_PARTIAL = 3  # the run finished but some cells failed or were skipped
 EXIT_NOTHING_RAN = 4  # no cell could run (every model failed to load, say)
 EXIT_STORAGE = 5  # the disk would not take a write (full, quota, read-only): what was written is kept
+EXIT_BUDGET = 6  # --max-usd stopped the run before every request was sent (resumable)
 
 
 def one_line(e: BaseException, limit: int = 300) -> str:

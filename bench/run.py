@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from bench import budget as spend
 from bench import cost, manifest, preflight, resume, skips, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
-from bench.errors import EXIT_NOTHING_RAN, EXIT_STORAGE, InputError, StorageError, exit_code, one_line
+from bench.errors import EXIT_BUDGET, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, InputError, StorageError, exit_code, one_line
 from bench.inventory import blockers
 from bench.lock import LOCK, RunLock
 from bench.report import build, summary
@@ -41,6 +42,10 @@ class Options:
     resume: Path | None = None  # continue this run folder instead of starting a new one
     force: bool = False  # resume even though the configuration changed
     resumable: bool = True  # False for `bench demo`: its models live in a temporary folder that is gone after
+    dry_run: bool = False  # print the plan and its estimated cost, send nothing, make no folder
+    max_usd: float | None = None  # this session's spending cap on per-token priced models (bench/budget.py)
+    yes: bool = False  # no confirmation asked over the threshold
+    confirm_over_usd: float | None = None  # None: $BENCH_CONFIRM_OVER_USD, else $10
 
 
 @dataclass
@@ -123,8 +128,8 @@ def prepare(opts: Options) -> Prepared:
 
 
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path | None, int]:
-    """Run (or resume) and summarise; returns the run folder (None when nothing could run and no
-    folder was made) and the exit code. A disk that refuses
+    """Run (or resume) and summarise; returns the run folder (None when nothing could run, or for
+    --dry-run: no folder was made) and the exit code. A disk that refuses
     a write (full, quota, read-only) ends the run with one line saying how to resume."""
     try:
         return _execute(opts, progress, echo)
@@ -159,6 +164,12 @@ def _remove_if_empty(folder: Path) -> None:
 
 def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | None, int]:
     prep = prepare(opts)
+    spending = spend.Spending(opts, prep)  # the plan and the cap (docs/cost.md)
+    if opts.dry_run:
+        spending.show(echo, sys.stdout)
+        echo("dry run: nothing was sent and nothing was written")
+        return None, EXIT_OK
+    spending.confirm(echo)  # over the threshold: asked on a terminal, else --yes
 
     def warn(message: str) -> None:
         echo(message, file=sys.stderr)
@@ -192,7 +203,7 @@ def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | 
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
         store.write_manifest(man)
-        return _run(opts, prep, store, man, done, kept, progress, echo, warn)
+        return _run(opts, prep, store, man, done, kept, progress, echo, warn, spending)
     except KeyboardInterrupt:
         man["interrupted_utc"] = manifest.utc_now()
         store.write_manifest(man)
@@ -239,9 +250,12 @@ def _reopen(opts: Options, prep: Prepared, warn: Callable):
 
 
 def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, kept: dict,
-         progress: Callable, echo: Callable, warn: Callable) -> tuple[Path, int]:
+         progress: Callable, echo: Callable, warn: Callable, spending=None) -> tuple[Path, int]:
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
+    budget = spending.budget if spending is not None else None
+    if spending is not None:  # every check passed: the bill before the first request
+        spending.show(echo)
     for line in _skip_lines(prep):
         warn(line)
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
@@ -273,7 +287,8 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
             from bench.api_runner import run_api_model
 
             model_cells = run_api_model(name, spec, todo, recorder, on_model=on_model, progress=progress,
-                                        repeats=opts.repeats, done=done_m) if todo else []
+                                        repeats=opts.repeats, done=done_m,
+                                        gate=spend.gate(budget, spec, pricing[name])) if todo else []
         skipped = [Cell(name, task, status="skipped", reason=f"{SKIPPED_DATA}: {why}")
                    for task, why in prep.skipped_tasks.items()]
         write_cells(store, model_cells + skipped)
@@ -315,8 +330,14 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         echo(build.terminal(shown))
         echo(f"\nreport: {store.path / 'report.html'}")
     echo(f"\nrun folder: {store.path}")
-    for line in _unanswered(cell_rows, store.path, opts.resumable):
-        echo(line)
+    stopped = budget is not None and budget.stopped
+    if not stopped:  # the budget's own line gives the resume command, with --max-usd
+        for line in _unanswered(cell_rows, store.path, opts.resumable):
+            echo(line)
+    if budget is not None:
+        warn(spend.end_line(budget, store.path))
+        if stopped:
+            return store.path, EXIT_BUDGET
     return store.path, exit_code([c["status"] for c in cell_rows])
 
 

@@ -28,7 +28,8 @@ class Cell:
     model: str
     task: str
     status: str = "pending"  # ok | partial (some examples failed or could not be scored) | failed (crashed
-    #                           while running, or not one answer) | skipped (could not load) | no_key
+    #                           while running, or not one answer) | skipped (could not load) | no_key | stopped
+    #                           (--max-usd reached before every request was sent)
     reason: str | None = None
     n: int = 0  # examples planned
     resumed_examples: int = 0  # (example, repeat) records kept from before a resume; figures below cover the rest

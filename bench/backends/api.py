@@ -186,20 +186,21 @@ class ApiBackend:
         self._turn = (self._turn + 1) % len(self.clients)
         return self.clients[self._turn]
 
-    async def warm_up(self, request: Request) -> None:
+    async def warm_up(self, request: Request) -> list[Attempt | None]:
         """One untimed attempt per SDK client before any clock starts: connection setup (TLS) and
         the SDK's first-call costs are paid here, not by the first examples. Not recorded, but the
-        provider bills it (one request per 8 of concurrency), so it asks for one token only. A failure
+        provider bills it (one request per 8 of concurrency), so it asks for one token only; returns
+        each attempt (its usage is charged to a --max-usd budget), None for one that failed. A failure
         here is ignored: it shows up again, recorded, on the real requests."""
         self.open()
         request = replace(request, max_new_tokens=1)
 
-        async def once(client) -> None:
+        async def once(client) -> Attempt | None:
             try:
-                await asyncio.wait_for(self._attempt(client, request, measure.now()), self.spec.timeout_s)
+                return await asyncio.wait_for(self._attempt(client, request, measure.now()), self.spec.timeout_s)
             except Exception:
-                pass
-        await asyncio.gather(*(once(c) for c in self.clients))
+                return None
+        return list(await asyncio.gather(*(once(c) for c in self.clients)))
 
     async def aclose(self) -> None:
         """Close the clients' connections; call it inside the loop that used them."""
@@ -216,10 +217,14 @@ class ApiBackend:
         queued_at = measure.now()
         return list(await asyncio.gather(*(self.complete(r, queued_at) for r in requests)))
 
-    async def complete(self, request: Request, queued_at: float, on_retry=None) -> Completion:
-        """One request with retries; queue_s is the wait for a concurrency slot since queued_at."""
+    async def complete(self, request: Request, queued_at: float, on_retry=None, admit=None) -> Completion | None:
+        """One request with retries; queue_s is the wait for a concurrency slot since queued_at.
+        admit(request), asked with the slot held just before sending (a --max-usd budget reserving
+        the request's worst case), may refuse it: then nothing is sent and None is returned."""
         self.open()  # at once if the caller did not; setting up clients is not queueing
         async with self._slots:
+            if admit is not None and not admit(request):
+                return None
             queue_s = measure.now() - max(queued_at, self._opened_at)
             retries, waited = 0, 0.0
             while True:
