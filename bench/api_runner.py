@@ -27,9 +27,12 @@ def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
 
 def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str, Plan], recorder: Recorder,
                   *, on_model: Callable, progress: Callable, repeats: int = 1,
-                  done: dict[str, set[tuple[str, int]]] | None = None) -> list[Cell]:
+                  done: dict[str, set[tuple[str, int]]] | None = None, observe: Callable | None = None,
+                  wall_shares: bool = False) -> list[Cell]:
     """Run every planned task on one API model; done: per task, (example id, repeat) pairs already
-    recorded, which are not requested again."""
+    recorded, which are not requested again. observe(cell), when given, is called before each cell
+    and returns a function called after it (a served model's metrics). wall_shares: each record
+    gets `wall_share_s`, the time since the previous answer arrived (a dedicated box's pricing)."""
     done = done or {}
     cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency, repeats=repeats,
                      resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
@@ -49,20 +52,26 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
     for c in cells.values():
         c.load_s, c.device = info.load_s, info.device
     todo = {t: missing(p.requests, repeats, done.get(t, set())) for t, p in plans.items()}
-    asyncio.run(_cells(backend, cells, todo, recorder, progress))
+    asyncio.run(_cells(backend, cells, todo, recorder, progress, observe, wall_shares))
     on_model(name, {"status": "loaded", **info.__dict__, "api_model_reported": backend.reported_model})
     return list(cells.values())
 
 
 async def _cells(backend: ApiBackend, cells: dict[str, Cell], todo: dict[str, list[list[Request]]],
-                 recorder: Recorder, progress: Callable) -> None:
+                 recorder: Recorder, progress: Callable, observe: Callable | None = None,
+                 wall_shares: bool = False) -> None:
     backend.open()  # SDK clients are made before any cell's clock starts
     first = next((r for rounds in todo.values() for rs in rounds for r in rs), None)
     if first is not None:
         await backend.warm_up(first)
     try:
         for task, rounds in todo.items():
-            await _cell(backend, cells[task], rounds, recorder, progress)
+            finish = observe(cells[task]) if observe is not None else None
+            try:
+                await _cell(backend, cells[task], rounds, recorder, progress, wall_shares)
+            finally:
+                if finish is not None:
+                    finish()
     finally:
         await backend.aclose()
 
@@ -103,7 +112,7 @@ class _Writer:
 
 
 async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], recorder: Recorder,
-                progress: Callable) -> None:
+                progress: Callable, wall_shares: bool = False) -> None:
     submitted = sum(len(rs) for rs in rounds)
     bar = progress(total=submitted, desc=f"{cell.model} x {cell.task}")
     counts = {"retries": 0, "errors": 0}
@@ -117,13 +126,17 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
     walls, first_error = [], None
     try:
         for repeat, requests in enumerate(rounds):  # one repeat after another: each is a measured pass
-            t0 = measure.now()
+            t0 = last = measure.now()
             pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in requests]
             writer = _Writer(recorder, cell, repeat)
             try:
                 for fut in asyncio.as_completed(pending):
                     req_id, comp = await fut
-                    writer.add(req_id, comp.to_dict())
+                    row = comp.to_dict()
+                    if wall_shares:  # the shares of a pass sum to its wall time
+                        now = measure.now()
+                        row["wall_share_s"], last = now - last, now
+                    writer.add(req_id, row)
                     if comp.error:
                         first_error = first_error or comp.error
                         counts["errors"] += 1

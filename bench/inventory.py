@@ -13,6 +13,14 @@ from bench.errors import EXIT_OK
 def availability(spec, base: Path) -> str:
     """'local folder', 'cached', 'downloadable', or why not: offline, gated, missing, unreachable.
     For an API model: whether its key is set (the server itself is not called)."""
+    if spec.backend == "served":
+        from bench.server import ServerUnavailable, command_line
+
+        try:
+            command_line(spec, 0)
+        except ServerUnavailable as e:
+            return f"{spec.server} server; cannot start here: {e}"
+        return f"{spec.server} server started by the run"
     if spec.backend != "transformers":
         from bench.backends.api import public_url
 

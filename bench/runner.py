@@ -55,6 +55,7 @@ class Cell:
     energy_source: str | None = None  # which counter, or why there is none
     joules_per_output_token: float | None = None
     gpu_other_pids: list | None = None  # other processes on the GPU when the cell started (None: no NVML)
+    server_metrics: dict | None = None  # served models: the server's own figures over the cell (servermetrics)
 
     def row(self) -> dict:
         """The cell as written to cells.jsonl (bookkeeping for the spread across repeats left out)."""
