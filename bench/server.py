@@ -103,7 +103,10 @@ def free_port() -> int:
 
 
 def port_in_use(port: int) -> bool:
+    """Something listens there (SO_REUSEADDR: connections of a stopped server in TIME_WAIT do not count,
+    as they do not stop a server from binding)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError:
