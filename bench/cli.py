@@ -11,7 +11,7 @@ from bench.errors import EXIT_BAD_INPUT, EXIT_OK, InputError
 
 EXIT_NO_MODEL = 1  # recommend: no model meets every bar
 
-COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend")
+COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend", "sweep")
 
 EPILOG = """\
 examples:
@@ -26,6 +26,8 @@ examples:
   python -m bench report results/RUN1 results/RUN2 --config new-prices.toml
                                                    merged tables, plots and report.html, re-priced
   python -m bench recommend --task ticket_routing --min-accuracy 0.9 --max-p95-latency-ms 800 results/RUN
+  python -m bench sweep --models qwen-vllm --tasks ticket_routing --slo-p95-ms 2000
+                                                   capacity under a latency target (then: bench report RUN SWEEP)
 
 exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
             3 some cells failed or were skipped, 4 no cell could run, 130 interrupted (resumable);
@@ -98,6 +100,16 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--volume-per-month", type=float, metavar="V",
                      help="requests/month: self-hosted models are then priced as whole machines at this volume")
     _reporting(rec)
+    swp = sub.add_parser("sweep", help="capacity under a latency target: the model at rising load on a task's prompts")
+    _selection(swp)
+    swp.add_argument("--slo-p95-ms", type=float, required=True, metavar="MS", help="the p95 latency target")
+    swp.add_argument("--levels", metavar="1,2,4", help="concurrency (API, served) or batch size (local) levels, "
+                                                      "rising (default: 1,2,4,8,16,32,64)")
+    swp.add_argument("--requests", type=int, default=64, metavar="N",
+                     help="requests per level (at least 2 x the level; the task's prompts cycled; default 64)")
+    swp.add_argument("--limit", type=int, metavar="N", help="draw prompts from the first N examples only")
+    swp.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
+    swp.add_argument("--device", metavar="DEV", help="local models' device: auto, cpu, cuda, cuda:N, mps")
     return top
 
 
@@ -140,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "recommend":
             return _recommend(args)
+        if args.command == "sweep":
+            from bench.sweep import SweepOptions, execute as sweep, parse_levels
+
+            return sweep(SweepOptions(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
+                                      tasks=args.tasks, slo_p95_ms=args.slo_p95_ms, levels=parse_levels(args.levels),
+                                      requests=args.requests, limit=args.limit, device=args.device))[1]
         if args.command == "validate":
             from bench.run import Options, prepare
 
