@@ -28,10 +28,13 @@ def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
 
 def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str, Plan], recorder: Recorder,
                   *, on_model: Callable, progress: Callable, repeats: int = 1,
-                  done: dict[str, set[tuple[str, int]]] | None = None, gate=None) -> list[Cell]:
+                  done: dict[str, set[tuple[str, int]]] | None = None, gate=None, observe: Callable | None = None,
+                  wall_shares: bool = False) -> list[Cell]:
     """Run every planned task on one API model; done: per task, (example id, repeat) pairs already
     recorded, which are not requested again; gate: the --max-usd budget's (bench/budget.py), which
-    may refuse requests before they are sent."""
+    may refuse requests before they are sent. observe(cell), when given, is called before each cell
+    and returns a function called after it (a served model's metrics). wall_shares: each record
+    gets `wall_share_s`, the time since the previous answer arrived (a dedicated box's pricing)."""
     done = done or {}
     cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency, repeats=repeats,
                      resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
@@ -55,7 +58,7 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
         for t, c in cells.items():
             c.status, c.reason = "stopped", _unsent_reason(sum(len(rs) for rs in todo[t]))
         return list(cells.values())
-    asyncio.run(_cells(backend, cells, todo, recorder, progress, gate))
+    asyncio.run(_cells(backend, cells, todo, recorder, progress, gate, observe, wall_shares))
     on_model(name, {"status": "loaded", **info.__dict__, "api_model_reported": backend.reported_model})
     return list(cells.values())
 
@@ -65,7 +68,8 @@ def _unsent_reason(unsent: int) -> str:
 
 
 async def _cells(backend: ApiBackend, cells: dict[str, Cell], todo: dict[str, list[list[Request]]],
-                 recorder: Recorder, progress: Callable, gate=None) -> None:
+                 recorder: Recorder, progress: Callable, gate=None, observe: Callable | None = None,
+                 wall_shares: bool = False) -> None:
     backend.open()  # SDK clients are made before any cell's clock starts
     first = next((r for rounds in todo.values() for rs in rounds for r in rs), None)
     if first is not None and (gate is None or gate.admit_warm_up(first, len(backend.clients))):
@@ -74,7 +78,12 @@ async def _cells(backend: ApiBackend, cells: dict[str, Cell], todo: dict[str, li
             gate.settle_warm_up(first, attempts)
     try:
         for task, rounds in todo.items():
-            await _cell(backend, cells[task], rounds, recorder, progress, gate)
+            finish = observe(cells[task]) if observe is not None else None
+            try:
+                await _cell(backend, cells[task], rounds, recorder, progress, gate, wall_shares)
+            finally:
+                if finish is not None:
+                    finish()
     finally:
         await backend.aclose()
 
@@ -117,7 +126,7 @@ class _Writer:
 
 
 async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], recorder: Recorder,
-                progress: Callable, gate=None) -> None:
+                progress: Callable, gate=None, wall_shares: bool = False) -> None:
     submitted = sum(len(rs) for rs in rounds)
     bar = progress(total=submitted, desc=f"{cell.model} x {cell.task}")
     counts = {"retries": 0, "errors": 0}
@@ -131,7 +140,7 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
     walls, first_error, unsent = [], None, 0
     try:
         for repeat, requests in enumerate(rounds):  # one repeat after another: each is a measured pass
-            t0 = measure.now()
+            t0 = last = measure.now()
             pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry, gate)) for r in requests]
             writer = _Writer(recorder, cell, repeat)
             try:
@@ -141,7 +150,11 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
                         unsent += 1
                         bar.update(1)
                         continue
-                    writer.add(req_id, comp.to_dict())
+                    row = comp.to_dict()
+                    if wall_shares:  # the shares of a pass sum to its wall time
+                        now = measure.now()
+                        row["wall_share_s"], last = now - last, now
+                    writer.add(req_id, row)
                     if comp.error:
                         first_error = first_error or comp.error
                         counts["errors"] += 1

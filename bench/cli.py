@@ -12,7 +12,7 @@ from bench.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_STORAGE, InputError, Stor
 EXIT_NO_MODEL = 1  # recommend: no model meets every bar
 EXIT_REGRESSION = 1  # compare: NEW is worse than BASE beyond a limit
 
-COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend", "compare")
+COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend", "compare", "sweep")
 
 EPILOG = """\
 examples:
@@ -30,6 +30,8 @@ examples:
   python -m bench --dry-run                        the plan and its estimated cost; sends nothing
   python -m bench --max-usd 5                      stop sending before the spend could pass $5
   python -m bench compare results/BASE results/NEW a Markdown table; exit 1 on a regression
+  python -m bench sweep --models qwen-vllm --tasks ticket_routing --slo-p95-ms 2000
+                                                   capacity under a latency target (then: bench report RUN SWEEP)
 
 exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
             3 some cells failed, were skipped or have examples without an answer (resumable),
@@ -126,6 +128,16 @@ def parser() -> argparse.ArgumentParser:
                      help="percent of p95 latency NEW may add (default 50)")
     cmp.add_argument("--max-cost-increase", type=float, default=10.0, metavar="PCT",
                      help="percent of cost per 1,000 requests NEW may add (default 10)")
+    swp = sub.add_parser("sweep", help="capacity under a latency target: the model at rising load on a task's prompts")
+    _selection(swp)
+    swp.add_argument("--slo-p95-ms", type=float, required=True, metavar="MS", help="the p95 latency target")
+    swp.add_argument("--levels", metavar="1,2,4", help="concurrency (API, served) or batch size (local) levels, "
+                                                      "rising (default: 1,2,4,8,16,32,64)")
+    swp.add_argument("--requests", type=int, default=64, metavar="N",
+                     help="requests per level (at least 2 x the level; the task's prompts cycled; default 64)")
+    swp.add_argument("--limit", type=int, metavar="N", help="draw prompts from the first N examples only")
+    swp.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
+    swp.add_argument("--device", metavar="DEV", help="local models' device: auto, cpu, cuda, cuda:N, mps")
     return top
 
 
@@ -175,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
             return _recommend(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "sweep":
+            from bench.sweep import SweepOptions, execute as sweep, parse_levels
+
+            return sweep(SweepOptions(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
+                                      tasks=args.tasks, slo_p95_ms=args.slo_p95_ms, levels=parse_levels(args.levels),
+                                      requests=args.requests, limit=args.limit, device=args.device))[1]
         if args.command == "validate":
             from bench.run import Options, prepare
 

@@ -93,13 +93,11 @@ class TransformersModel(Strict):
     hardware: str | None = None
 
 
-class ApiModel(Strict):
-    """A remote model behind an HTTP API. Prices are per 1M tokens; a self-hosted server names
-    `hardware` instead and is priced by the hour."""
+class ClientOptions(Strict):
+    """How the OpenAI-compatible client talks to a model's server: shared by API models and
+    managed (served) models."""
 
     model: str = Field(min_length=1, description="the model name the API expects")
-    base_url: str | None = None
-    api_key_env: str | None = Field(default=None, description="NAME of the environment variable holding the key")
     stream: bool = True
     concurrency: int = Field(default=8, ge=1, le=1024)
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_NEW_TOKENS, description="overrides the task's max_new_tokens")
@@ -110,6 +108,15 @@ class ApiModel(Strict):
     backoff_s: float = Field(default=1.0, ge=0, description="first retry delay; doubles each retry")
     backoff_max_s: float = Field(default=60.0, ge=0)
     tokenizer: str | None = Field(default=None, description="HF tokenizer to count tokens when the server gives no usage")
+    hardware: str | None = None
+
+
+class ApiModel(ClientOptions):
+    """A remote model behind an HTTP API. Prices are per 1M tokens; a self-hosted server names
+    `hardware` instead and is priced by the hour."""
+
+    base_url: str | None = None
+    api_key_env: str | None = Field(default=None, description="NAME of the environment variable holding the key")
     usd_per_mtok_in: float | None = Field(default=None, ge=0)
     usd_per_mtok_cached_in: float | None = Field(default=None, ge=0)
     usd_per_mtok_out: float | None = Field(default=None, ge=0)
@@ -170,8 +177,58 @@ class AnthropicModel(ApiModel):
     thinking_budget_tokens: int | None = Field(default=None, ge=1024, le=MAX_NEW_TOKENS)
 
 
-ModelSpec = Annotated[TransformersModel | OpenAIModel | AnthropicModel, Field(discriminator="backend")]
-BACKENDS = ("transformers", "openai", "anthropic")
+class ServedModel(ClientOptions):
+    """A model behind an OpenAI-compatible server that the run starts on 127.0.0.1, measures and
+    stops itself (docs/models.md, Served models). Priced by the hour of its box."""
+
+    backend: Literal["served"]
+    server: Literal["vllm", "transformers", "command"]
+    command: str | None = Field(default=None, description='server = "command": its command line, with {port} '
+                                                          "and optionally {model}")
+    args: list[str] = Field(default=[], description="arguments appended to the server's command line")
+    served_model_name: str | None = Field(default=None, description="the name sent in each request; default: model")
+    port: int | None = Field(default=None, ge=1, le=65535, description="default: a free port chosen at start")
+    ready_path: str | None = Field(default=None, description="polled until it answers 200; default per server")
+    ready_timeout_s: float = Field(default=600.0, gt=0, description="loading weights included")
+    stop_grace_s: float = Field(default=10.0, ge=0, description="SIGTERM, then SIGKILL after this long")
+    metrics_path: str | None = Field(default=None, description="Prometheus metrics; default /metrics for vllm")
+
+    @field_validator("ready_path", "metrics_path")
+    @classmethod
+    def _path(cls, path: str | None) -> str | None:
+        if path is not None and not path.startswith("/"):
+            raise ValueError(f"{path!r} must be a URL path starting with '/' (like /health)")
+        return path
+
+    @model_validator(mode="after")
+    def _command(self) -> ServedModel:
+        if self.server != "command":
+            if self.command is not None:
+                raise _KeyError(("command",), f"'command' is only for server = \"command\" (this model's server "
+                                              f"is {self.server!r}, which bench starts itself); remove it")
+            return self
+        if self.command is None:
+            raise _KeyError(("command",), 'server = "command" needs command = "... {port} ...", the line that '
+                                          "starts your server")
+        import shlex
+
+        try:
+            names = placeholders(self.command)
+            shlex.split(self.command)
+        except ValueError as e:
+            raise _KeyError(("command",), f"cannot read the command line: {e}") from None
+        if "port" not in names:
+            raise _KeyError(("command",), "the command must contain {port}: bench picks a free port on 127.0.0.1 "
+                                          "and the server must listen on it")
+        unknown = sorted(names - {"port", "model"})
+        if unknown:
+            raise _KeyError(("command",), f"unknown placeholder {{{unknown[0]}}} (known: {{port}}, {{model}}); "
+                                          f"write a literal brace as {{{{ or }}}}")
+        return self
+
+
+ModelSpec = Annotated[TransformersModel | OpenAIModel | AnthropicModel | ServedModel, Field(discriminator="backend")]
+BACKENDS = ("transformers", "openai", "anthropic", "served")
 
 
 class ModelsConfig(Strict):
@@ -499,7 +556,10 @@ def _validate(cls: type[BaseModel], data: dict, path: Path, text: str) -> Any:
         for err in e.errors():
             ctx = err.get("ctx", {}).get("error")
             if isinstance(ctx, _KeyError):
-                raise InputError(f"{where(path, text, ctx.loc)}: {ctx}") from None
+                # its loc is relative to the table that raised it (a model's), unless it names the table
+                at = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in BACKENDS))
+                loc = ctx.loc if ctx.loc[:len(at)] == at else at + ctx.loc
+                raise InputError(f"{where(path, text, loc)}: {ctx}") from None
         raise InputError(_validation_message(path, text, e, data)) from None
 
 

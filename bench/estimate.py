@@ -62,7 +62,7 @@ class ModelPlan:
 def plan_model(name: str, spec, pricing: cost.Pricing, plans: dict, todo: dict[str, list]) -> ModelPlan:
     """todo: per task, the (example id, repeat) pairs still to send."""
     api = spec.backend != "transformers"
-    if api and spec.api_key_env and not os.environ.get(spec.api_key_env):
+    if api and getattr(spec, "api_key_env", None) and not os.environ.get(spec.api_key_env):
         return ModelPlan(name, "no_key", 0)
     kind = "hourly" if pricing.hourly else ("tokens" if pricing.known else "unpriced")
     mp = ModelPlan(name, kind, sum(len(v) for v in todo.values()))

@@ -13,6 +13,14 @@ from bench.errors import EXIT_OK
 def availability(spec, base: Path) -> str:
     """'local folder', 'cached', 'downloadable', or why not: offline, gated, missing, unreachable.
     For an API model: whether its key is set (the server itself is not called)."""
+    if spec.backend == "served":
+        from bench.server import ServerUnavailable, command_line
+
+        try:
+            command_line(spec, 0)
+        except ServerUnavailable as e:
+            return f"{spec.server} server; cannot start here: {e}"
+        return f"{spec.server} server started by the run"
     if spec.backend != "transformers":
         from bench.backends.api import public_url
 
@@ -28,6 +36,14 @@ def availability(spec, base: Path) -> str:
 def blocker(spec, base: Path) -> tuple[str, str] | None:
     """None when the model can run now; else (cell status, reason): 'no_key' naming the unset
     variable, or 'skipped' with why its weights cannot be had. The same reasons a run records."""
+    if spec.backend == "served":  # its program must be here (vllm, transformers serve, the command)
+        from bench.server import ServerUnavailable, command_line
+
+        try:
+            command_line(spec, 0)
+        except ServerUnavailable as e:
+            return "skipped", f"server cannot be started here: {e}"
+        return None
     if spec.backend != "transformers":
         if spec.api_key_env and not os.environ.get(spec.api_key_env):
             return "no_key", f"environment variable {spec.api_key_env} is not set"

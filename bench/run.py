@@ -267,6 +267,8 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         store.write_manifest(man)
         if info["status"] in ("skipped", "no_key") and name not in prep.blocked:  # found out only now
             warn(f"skipping {name}: {info['reason']}")
+        elif info["status"] == "failed":
+            warn(f"{name} failed: {info['reason']}")
 
     for name in prep.models:
         spec = prep.models_cfg.models[name]
@@ -283,6 +285,11 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
             model_cells = run_local_model(name, spec, todo, recorder, device=opts.device,
                                           spec_dir=opts.config.parent, on_model=on_model, progress=progress,
                                           repeats=opts.repeats, speed=opts.speed, done=done_m) if todo else []
+        elif spec.backend == "served":
+            from bench.served import run_served_model
+
+            model_cells = run_served_model(name, spec, todo, recorder, run_dir=store.path, on_model=on_model,
+                                           progress=progress, repeats=opts.repeats, done=done_m) if todo else []
         else:
             from bench.api_runner import run_api_model
 

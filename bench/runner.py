@@ -65,11 +65,15 @@ class Cell:
     joules_per_output_token: float | None = None
     gpu_other_processes: int | None = None  # other processes on the GPU when the cell started (None: no NVML)
     gpu_other_pids: str | None = None  # their pids, space-separated ("" for none; None: no NVML)
+    # served models: the server's own figures over the cell (servermetrics.summary), written flat as
+    # server_* columns so that cells.jsonl keeps one type per column
+    server_metrics: dict | None = None
 
     def row(self, run_id: str) -> dict:
         """The cell as written to cells.jsonl: one JSON type per column (bookkeeping for the spread
         across repeats left out)."""
-        return {"run_id": run_id, **{k: v for k, v in self.__dict__.items() if k != "tokens_by_repeat"}}
+        row = {k: v for k, v in self.__dict__.items() if k not in ("tokens_by_repeat", "server_metrics")}
+        return {"run_id": run_id, **row, **server_columns(self.server_metrics)}
 
     def finish(self, first_error: str | None = None) -> None:
         """Status and reason of a cell that ran to its end, from its counts; records kept from an
@@ -80,6 +84,13 @@ class Cell:
             self.reason = f"every request failed; first error: {first_error}"
         elif self.errors:
             self.reason = failed_reason(self.errors, first_error)
+
+
+def server_columns(metrics: dict | None) -> dict:
+    """A served cell's server metrics as flat columns: server_running_mean, server_ttft_p95_s, ...;
+    where they came from as server_metrics_url, or why there are none as server_metrics_unavailable."""
+    names = {"source": "server_metrics_url", "unavailable": "server_metrics_unavailable"}
+    return {names.get(k, f"server_{k}"): v for k, v in (metrics or {}).items()}
 
 
 def status_of(answered: int, failed: int, score_errors: int) -> str:

@@ -32,7 +32,7 @@ def grouped(blocked: dict[str, tuple[str, str]], backends: dict[str, str], skipp
     task -> why its data cannot be fetched (each task's full reason stays in its cells)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for name, (_, why) in blocked.items():
-        kind = "local model" if backends[name] == "transformers" else "API model"
+        kind = {"transformers": "local model", "served": "served model"}.get(backends[name], "API model")
         groups.setdefault((kind, why), []).append(name)
     lines = [f"skipping {_count(len(names), kind)}, {why}: {_names(names)}" for (kind, why), names in groups.items()]
     if skipped_tasks:

@@ -57,6 +57,8 @@ class FakeAPI:
     # 3 tokens a message and 3 for the reply, for the prompt): see pretokens() for a realistic one
     count_tokens: Callable[[str], int] | None = None
     log: list[Served] = field(default_factory=list)
+    port: int = 0  # 0: any free port
+    get_routes: dict = field(default_factory=dict)  # path -> f(api) -> (status, content type, body text)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -65,7 +67,7 @@ class FakeAPI:
         class Handler(_Handler):
             server_api = api
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
@@ -200,6 +202,16 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     # ------------------------------------------------------------ routing
+
+    def do_GET(self) -> None:
+        route = self.server_api.get_routes.get(self.path)
+        status, kind, text = route(self.server_api) if route else (404, "text/plain", f"no route {self.path}")
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_POST(self) -> None:
         api = self.server_api
