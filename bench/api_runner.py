@@ -56,7 +56,10 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
     todo = {t: missing(p.requests, repeats, done.get(t, set())) for t, p in plans.items()}
     if gate is not None and gate.budget.stopped:  # the cap was reached by an earlier model: not even a warm-up
         for t, c in cells.items():
-            c.status, c.reason = "stopped", _unsent_reason(sum(len(rs) for rs in todo[t]))
+            unsent = sum(len(rs) for rs in todo[t])
+            gate.budget.unsent += unsent
+            c.status, c.reason = "stopped", _unsent_reason(unsent)
+        on_model(name, {"status": "stopped", "reason": "--max-usd reached before this model started"})
         return list(cells.values())
     asyncio.run(_cells(backend, cells, todo, recorder, progress, gate, observe, wall_shares))
     on_model(name, {"status": "loaded", **info.__dict__, "api_model_reported": backend.reported_model})

@@ -110,7 +110,9 @@ class Spending:
         self.threshold = check_flags(opts.max_usd, opts.confirm_over_usd)
         self.opts = opts
         self.plans = estimate.plan_run(prep, opts.repeats, recorded(opts.resume) if opts.resume else set())
-        unpriced = [p.model for p in self.plans if p.kind == "unpriced" and p.requests]
+        # only what the cap meters must be priced: API models (local and served ones are never metered)
+        metered = {n for n in prep.models if prep.models_cfg.models[n].backend in ("openai", "anthropic")}
+        unpriced = [p.model for p in self.plans if p.kind == "unpriced" and p.requests and p.model in metered]
         if opts.max_usd is not None and unpriced:
             raise InputError(f"--max-usd: model {unpriced[0]} has no per-token prices, so its spend cannot be "
                              f"capped; set usd_per_mtok_in and usd_per_mtok_out (or hardware, for a self-hosted "

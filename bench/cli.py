@@ -138,6 +138,8 @@ def parser() -> argparse.ArgumentParser:
     swp.add_argument("--limit", type=int, metavar="N", help="draw prompts from the first N examples only")
     swp.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
     swp.add_argument("--device", metavar="DEV", help="local models' device: auto, cpu, cuda, cuda:N, mps")
+    swp.add_argument("--yes", action="store_true",
+                     help="sweep API models priced per token (each level sends --requests paid requests)")
     return top
 
 
@@ -192,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
 
             return sweep(SweepOptions(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
                                       tasks=args.tasks, slo_p95_ms=args.slo_p95_ms, levels=parse_levels(args.levels),
-                                      requests=args.requests, limit=args.limit, device=args.device))[1]
+                                      requests=args.requests, limit=args.limit, device=args.device,
+                                      yes=args.yes))[1]
         if args.command == "validate":
             from bench.run import Options, prepare
 
@@ -218,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except StorageError as e:  # `bench report` (a run says how to resume itself); the run folders are untouched
-        print(f"error: {e}; the runs' records are untouched; {e.fix} and run the command again", file=sys.stderr)
+    except StorageError as e:  # `bench report` or `bench sweep` (a run says how to resume itself)
+        kept = ("what the sweep measured so far is kept" if args.command == "sweep"
+                else "the runs' records are untouched")
+        print(f"error: {e}; {kept}; {e.fix} and run the command again", file=sys.stderr)
         return EXIT_STORAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -44,6 +44,9 @@ def read_manifest(folder: Path) -> dict:
         raise InputError(f"{path}{where}: corrupted manifest; this run cannot be resumed, start a new one") from None
     if not isinstance(man, dict) or not isinstance(man.get("options"), dict) or "run_id" not in man:
         raise InputError(f"{path}: not a bench manifest (no run_id or options); pass a folder made by bench run")
+    if man.get("kind") == "sweep":
+        raise InputError(f"--resume {folder}: this is a sweep folder (bench sweep), not a run; sweeps are not "
+                         f"resumed: run the sweep again")
     return man
 
 
@@ -169,7 +172,8 @@ def unfinished_like(out: Path, new_man: dict) -> list[Path]:
     for folder in sorted(out.iterdir()):
         try:
             man = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-            if isinstance(man, dict) and not man.get("finished_utc") and not changes(fingerprint(man), want):
+            if (isinstance(man, dict) and man.get("kind") != "sweep" and not man.get("finished_utc")
+                    and not changes(fingerprint(man), want)):
                 found.append(folder)
         except (OSError, ValueError, AttributeError, TypeError):
             continue

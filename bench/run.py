@@ -365,7 +365,8 @@ def _blocked_cells(name: str, spec, todo: dict[str, Plan], blocked: tuple[str, s
                    done: dict[str, set]) -> list[Cell]:
     """The cells of a model that cannot run now, with the reasons its runner would have given."""
     status, why = blocked
-    reason = f"{why}; set it to run this model" if status == "no_key" else f"model cannot be loaded: {why}"
+    reason = (f"{why}; set it to run this model" if status == "no_key"
+              else why if spec.backend == "served" else f"model cannot be loaded: {why}")
     local = spec.backend == "transformers"
     return [Cell(name, t, status=status, reason=reason, n=len(p.requests), repeats=repeats,
                  resumed_examples=len(done.get(t, ())), batch_size=spec.batch_size if local else 1,

@@ -83,9 +83,9 @@ def run_served_model(name: str, spec: ServedModel, plans: dict[str, Plan], recor
             code = server.exit_code()
             if code is not None:  # it died under load: say so rather than leave "connection refused"
                 why = f"the server exited during the run; last log lines: {server.tail()}"
-                for c in cells:
+                for c in cells:  # the status stays the one rule's (failed only with no answer at all)
                     if c.status not in ("ok", "partial") or c.errors:
-                        c.status, c.reason = "failed", why
+                        c.reason = why if c.status != "partial" else f"{c.reason}; {why}"
             return cells
     except ServerUnavailable as e:
         return failed("skipped", f"server cannot be started here: {e}")

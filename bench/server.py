@@ -151,11 +151,14 @@ class ManagedServer:
             raise ServerError(f"port {port} on {HOST} is already in use (another server?); stop it, or remove "
                               f"'port' from the model so that bench picks a free one")
         self.port = port
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        from bench.store import guarded, make_dirs
+
+        make_dirs(self.log_path.parent)  # a full disk is a StorageError here, as for every run file
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_UPDATE_CHECK": "1"}
-        log = self.log_path.open("a", encoding="utf-8")
-        log.write(f"# started {time.strftime('%Y-%m-%dT%H:%M:%S%z')}: {shlex.join(public_command(self.argv))}\n")
-        log.flush()
+        with guarded(self.log_path):
+            log = self.log_path.open("a", encoding="utf-8")
+            log.write(f"# started {time.strftime('%Y-%m-%dT%H:%M:%S%z')}: {shlex.join(public_command(self.argv))}\n")
+            log.flush()
         self._t0 = time.perf_counter()
         try:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -168,12 +171,26 @@ class ManagedServer:
         self._reader.start()
 
     def _copy_log(self, log) -> None:
-        with log:
+        """Drains the server's output to the log until it exits. A log the disk refuses stops the
+        copying, never the draining: a server blocked on a full pipe would stall the run."""
+        writing = True
+        try:
             for raw in self.proc.stdout:
                 line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
                 self._tail.append(line)
-                log.write(f"[{time.perf_counter() - self._t0:9.3f}s] {line}\n")
-                log.flush()
+                if not writing:
+                    continue
+                try:
+                    log.write(f"[{time.perf_counter() - self._t0:9.3f}s] {line}\n")
+                    log.flush()
+                except OSError as e:
+                    writing = False
+                    self._tail.append(f"(bench: the log {self.log_path} could not be written further: {e})")
+        finally:
+            try:
+                log.close()
+            except OSError:  # what the full disk refused is already said in the tail
+                pass
 
     def tail(self) -> str:
         """The last log lines, joined on one line for an error message."""

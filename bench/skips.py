@@ -56,6 +56,9 @@ def advice(blocked: dict[str, tuple[str, str]], key_envs: dict[str, str | None],
     elif local:
         lines.append("  - for the local models: connect to the Hugging Face Hub so they download once (gated ones: "
                      "accept the licence, then `hf auth login`), or point `model` at a local folder")
+    if any(backends[n] == "served" for n in blocked):
+        lines.append("  - for the served models: install the server program named above (`pip install vllm`, "
+                     "or `pip install \"slm-bench[served]\"` for transformers serve), or fix the command")
     if not tasks_left:
         lines.append("  - select tasks whose data is on disk (--tasks); Hub tasks need the Hub once")
     lines.append("  - or try `python -m bench demo`: two tiny models built here, no GPU, network or key needed")

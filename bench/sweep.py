@@ -65,6 +65,8 @@ class ApiDriver:
             backend.load()
         except MissingKey as e:
             raise SweepFailed(f"{e}; set it to sweep this model") from None
+        except Exception as e:  # a missing SDK, a tokenizer that cannot load: as `bench run` skips the model
+            raise SweepFailed(f"model could not be set up: {one_line(e)}") from None
         return asyncio.run(_api_level(backend, requests))
 
     def close(self) -> None:
@@ -231,6 +233,7 @@ class SweepOptions:
     requests: int = DEFAULT_REQUESTS
     limit: int | None = None
     device: str | None = None
+    yes: bool = False  # per-token priced API models are swept only with --yes (hundreds of paid requests)
 
 
 def parse_levels(text: str | None) -> tuple[int, ...]:
@@ -252,7 +255,27 @@ def check(opts: SweepOptions) -> None:
         raise InputError(f"--requests {opts.requests}: must be at least 1")
 
 
-def execute(opts: SweepOptions, echo: Callable = print) -> tuple[Path, int]:
+def requests_sent(opts: SweepOptions, tasks: int) -> int:
+    """At most this many requests per model: every level of every task (a sweep may stop earlier)."""
+    return tasks * sum(max(opts.requests, 2 * level) for level in opts.levels)
+
+
+def check_paid(opts: SweepOptions, prep, names: list[str]) -> None:
+    """A sweep of a per-token priced API model is a bill: say how many requests, and need --yes."""
+    from bench.cost import pricing_of
+
+    if opts.yes:
+        return
+    for name in names:
+        spec = prep.models_cfg.models[name]
+        pricing = pricing_of(spec, prep.models_cfg.hardware)
+        if spec.backend in ("openai", "anthropic") and not pricing.hourly:
+            raise InputError(f"bench sweep sends up to {requests_sent(opts, len(prep.tasks))} requests to {name}, "
+                             f"an API model priced per token; pass --yes to proceed (or --levels/--requests "
+                             f"for fewer)")
+
+
+def execute(opts: SweepOptions, echo: Callable = print) -> tuple[Path | None, int]:
     """Sweep every selected model on every selected task; returns the folder and the exit code."""
     from bench import manifest
     from bench.errors import EXIT_NOTHING_RAN, EXIT_OK, EXIT_PARTIAL
@@ -263,6 +286,10 @@ def execute(opts: SweepOptions, echo: Callable = print) -> tuple[Path, int]:
     run_opts = Options(config=opts.config, tasks_dir=opts.tasks_dir, out=opts.out, models=opts.models,
                        tasks=opts.tasks, limit=opts.limit, device=opts.device, title="Capacity sweep")
     prep = prepare(run_opts)
+    names = _runnable(prep, opts, echo)
+    if not names:  # said why in grouped lines; no empty folder is left behind
+        return None, EXIT_NOTHING_RAN
+    check_paid(opts, prep, names)
     store = RunStore.create(opts.out)
     man = manifest.build(store.run_id, run_opts, prep)
     man["kind"] = "sweep"
@@ -272,7 +299,7 @@ def execute(opts: SweepOptions, echo: Callable = print) -> tuple[Path, int]:
     echo(f"sweep {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s), p95 target "
          f"{opts.slo_p95_ms:g} ms -> {store.path}", file=sys.stderr)
     outcomes = []
-    for name in prep.models:
+    for name in names:
         spec = prep.models_cfg.models[name]
         for data in prep.tasks:
             outcomes.append(_sweep_one(name, spec, data.task.name, prep.plans[data.task.name], opts, run_opts,
@@ -282,7 +309,25 @@ def execute(opts: SweepOptions, echo: Callable = print) -> tuple[Path, int]:
     _plot(store.path, opts.slo_p95_ms, echo)
     echo(f"\nsweep folder: {store.path}")
     ok = sum(outcomes)
-    return store.path, EXIT_OK if ok == len(outcomes) else EXIT_NOTHING_RAN if ok == 0 else EXIT_PARTIAL
+    return store.path, EXIT_NOTHING_RAN if ok == 0 else EXIT_OK if ok == len(outcomes) else EXIT_PARTIAL
+
+
+def _runnable(prep, opts: SweepOptions, echo: Callable) -> list[str]:
+    """The selected models that can run now (the run's own check: keys, weights, server programs);
+    the others, and tasks whose data cannot be had, are said in grouped lines."""
+    from bench import skips
+    from bench.inventory import blockers
+
+    blocked = blockers({n: prep.models_cfg.models[n] for n in prep.models}, opts.config.parent)
+    backends = {n: prep.models_cfg.models[n].backend for n in prep.models}
+    for line in skips.grouped(blocked, backends, prep.skipped_tasks):
+        echo(line, file=sys.stderr)
+    names = [n for n in prep.models if n not in blocked]
+    if not names or not prep.tasks:
+        echo("nothing can be swept now (no sweep folder was made); `python -m bench list` shows what each "
+             "model needs", file=sys.stderr)
+        return []
+    return names
 
 
 def _sweep_one(name, spec, task, plan, opts, run_opts, store, man, echo) -> bool:
@@ -365,6 +410,6 @@ def _plot(folder: Path, slo_p95_ms: float, echo: Callable) -> None:
     except Exception as e:  # the measurements are on disk; a plot that cannot be drawn must not lose them
         echo(f"warning: the sweep plot could not be made ({one_line(e)})", file=sys.stderr)
         return
-    for rel, data in files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
+    from bench.report.build import write
+
+    write(folder, files)  # through store.guarded: a full disk is a StorageError, no .tmp left

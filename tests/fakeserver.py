@@ -68,6 +68,7 @@ def main() -> None:
     p.add_argument("--itl-s", type=float, default=0.0)
     p.add_argument("--pid-file")
     p.add_argument("--reply", choices=("ok", "queue"), default="queue")
+    p.add_argument("--die-after", type=int, help="exit abruptly when asked for answer N+1 (a crash under load)")
     args, _ = p.parse_known_args()  # vLLM's own flags (--served-model-name ...) are accepted and ignored
     if args.pid_file:
         Path(args.pid_file).write_text(str(os.getpid()))
@@ -80,8 +81,17 @@ def main() -> None:
         sys.exit(args.exit_code)
     ready = (lambda api: (503, "text/plain", "loading")) if args.never_ready else (lambda api: (200, "text/plain", "ok"))
     models = (lambda api: (200, "application/json", json.dumps({"object": "list", "data": [{"id": args.model}]})))
-    api = FakeAPI(port=args.port, ttft_s=args.ttft_s, itl_s=args.itl_s,
-                  reply=right_queue if args.reply == "queue" else (lambda m: "OK"),
+    reply = right_queue if args.reply == "queue" else (lambda m: "OK")
+    if args.die_after is not None:
+        answered = []
+
+        def reply(messages, answer=reply):
+            if len(answered) >= args.die_after:
+                print("fake server: crashed", flush=True)
+                os._exit(3)
+            answered.append(1)
+            return answer(messages)
+    api = FakeAPI(port=args.port, ttft_s=args.ttft_s, itl_s=args.itl_s, reply=reply,
                   get_routes={"/health": ready, "/v1/models": (ready if args.never_ready else models),
                               "/metrics": metrics(args.model)})
     with api:

@@ -241,3 +241,32 @@ def test_on_a_terminal_the_run_asks_and_only_yes_proceeds(tmp_path):
     spending = budget.Spending(opts, prep)
     spending.confirm(echo, ask=ask("n"), isatty=lambda: True)
     assert len(asked) == 2 and spending.budget.cap_usd == 0.005
+
+
+def test_a_cap_reached_before_a_model_starts_counts_all_its_requests_as_unsent(tmp_path):
+    """The closing line counts every request not sent, including those of a model the cap stopped
+    before it started (its cells `stopped`, none of its requests sent)."""
+    with FakeAPI() as api:
+        config = models_toml(tmp_path, api)
+        text = Path(config).read_text(encoding="utf-8")
+        Path(config).write_text(text + text.replace("[models.gpt-fake]", "[models.gpt-fake-2]"), encoding="utf-8")
+        proc = bench("--config", config, "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--limit", "3",
+                     "--out", str(tmp_path / "res"), "--max-usd", "0.000000001")
+        assert api.log == []
+    assert proc.returncode == 6, proc.stderr
+    assert "6 request(s) not sent" in proc.stderr, proc.stderr
+    (folder,) = (tmp_path / "res").iterdir()
+    cells = [json.loads(x) for x in (folder / "cells.jsonl").read_text().splitlines()]
+    assert {c["model"]: c["status"] for c in cells} == {"gpt-fake": "stopped", "gpt-fake-2": "stopped"}
+
+
+def test_a_cap_with_a_local_model_that_has_no_hardware_is_not_refused(tmp_path):
+    """--max-usd meters API models only: a local model without prices is not a reason to refuse it."""
+    with FakeAPI() as api:
+        config = models_toml(tmp_path, api)
+        with open(config, "a", encoding="utf-8") as f:
+            f.write('\n[models.local]\nbackend = "transformers"\nmodel = "some-org/some-model"\n')
+        proc = bench("--config", config, "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--limit", "2",
+                     "--out", str(tmp_path / "res"), "--max-usd", "1", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "dry run: nothing was sent" in proc.stdout + proc.stderr

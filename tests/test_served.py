@@ -310,3 +310,16 @@ def test_transformers_serve_runs_a_tiny_model(tmp_path, tiny_models):
     assert "Uvicorn running on http://127.0.0.1" in (folder / "servers" / "tiny-served.log").read_text()
     assert not any(k.startswith("server_") for k in cell)  # transformers serve has no metrics endpoint
     assert port_free(server["port"])
+
+
+def test_a_server_that_dies_mid_run_leaves_a_partial_cell_with_the_reason(tmp_path):
+    """Answers before the crash count: the cell is partial (the one status rule, resumable), not
+    failed, and its reason says the server exited, with its last log lines."""
+    command = f"{sys.executable} {FAKE} --port {{port}} --model {{model}} --die-after 3"
+    config = served_toml(tmp_path, command=command, concurrency=1, max_attempts=2, backoff_s=0.01)
+    proc, folder = run(tmp_path, config, limit=6)
+    assert proc.returncode == 3, proc.stderr
+    (cell,) = jsonl(folder / "cells.jsonl")
+    assert cell["status"] == "partial" and 0 < cell["errors"] < cell["recorded"] == 6, cell  # warm-up took one
+    assert "the server exited during the run" in cell["reason"] and "fake server: crashed" in cell["reason"]
+    assert "Traceback" not in proc.stderr

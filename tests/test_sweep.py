@@ -162,3 +162,38 @@ def test_a_model_that_cannot_be_swept_fails_with_the_reason(tmp_path):
     proc, folder = sweep(tmp_path, str(config), "--slo-p95-ms", "500", "--levels", "1")
     assert proc.returncode == 4
     assert "srv x ticket_routing: sweep failed: the server exited (exit code 5) before it was ready" in proc.stdout
+
+
+def test_a_paid_api_model_is_swept_only_with_yes(tmp_path):
+    """A sweep sends hundreds of requests: to a per-token priced model only when asked for in so many
+    words; otherwise one line saying how many, exit 2, nothing sent, no folder."""
+    with FakeAPI(ttft_s=0.001) as api:
+        config = served_models(tmp_path, api)
+        proc = cli("sweep", "--config", config, "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--models",
+                   "api", "--out", str(tmp_path / "sweeps"), "--slo-p95-ms", "5000", "--levels", "1,2",
+                   "--requests", "4", SWEEP_KEY="k")
+        assert api.log == []
+    assert proc.returncode == 2, proc.stderr
+    assert "bench sweep sends up to 8 requests to api, an API model priced per token; pass --yes" in proc.stderr
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_nothing_to_sweep_makes_no_folder_and_exits_4(tmp_path):
+    """A model that cannot run here (its key unset): said in a grouped line, exit 4, no folder."""
+    with FakeAPI(ttft_s=0.001) as api:
+        config = served_models(tmp_path, api)
+        proc = cli("sweep", "--config", config, "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--models",
+                   "api", "--out", str(tmp_path / "sweeps"), "--slo-p95-ms", "5000", "--yes")
+    assert proc.returncode == 4, proc.stderr
+    assert "environment variable SWEEP_KEY is not set: api" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_a_sweep_folder_is_not_resumed_as_a_run(tmp_path):
+    config = served_models(tmp_path)
+    proc, folder = sweep(tmp_path, config, "--slo-p95-ms", "5000", "--levels", "1", "--requests", "2",
+                         "--limit", "2")
+    assert proc.returncode == 0, proc.stderr
+    resumed = cli("--resume", str(folder))
+    assert resumed.returncode == 2 and "this is a sweep folder (bench sweep), not a run" in resumed.stderr
+    assert not (folder / "records.jsonl").exists()
