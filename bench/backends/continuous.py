@@ -87,7 +87,7 @@ class ContinuousEngine:
             try:
                 manager.start()
                 self._loop(manager, s, encoded, in_flight, speed, deliver)
-                return in_flight, measure.now() - s.started_at
+                return in_flight, s.last_delivery - s.started_at  # the pass ends at its last delivery
             except EngineOOM:
                 if in_flight == 1:
                     raise
