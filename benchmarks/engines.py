@@ -51,21 +51,22 @@ def workload(n: int, lens: list[int]) -> list[Request]:
     return [Request(f"r{i}", [{"role": "user", "content": texts[i % len(texts)]}], k) for i, k in enumerate(lens)]
 
 
-def static(b: TransformersBackend, reqs: list[Request], size: int) -> tuple[int, float]:
-    """Consecutive batches, each generated to its longest row; useful tokens = each row's own length."""
-    useful, t0 = 0, measure.now()
+def static(b: TransformersBackend, reqs: list[Request], size: int) -> tuple[int, float, list[str]]:
+    """Consecutive batches, each generated to its longest row; useful tokens = each row's own length.
+    Returns useful tokens, wall time and the texts in request order."""
+    useful, texts, t0 = 0, [], measure.now()
     for i in range(0, len(reqs), size):
         batch = reqs[i:i + size]
         longest = max(r.max_new_tokens for r in batch)
-        b.generate_batch([replace(r, max_new_tokens=longest) for r in batch], speed=True)
+        texts += [c.text for c in b.generate_batch([replace(r, max_new_tokens=longest) for r in batch], speed=True)]
         useful += sum(r.max_new_tokens for r in batch)
-    return useful, measure.now() - t0
+    return useful, measure.now() - t0, texts
 
 
-def continuous(b: TransformersBackend, reqs: list[Request], size: int) -> tuple[int, float]:
-    out = []
-    _, wall = ContinuousEngine(b).run(reqs, size, True, lambda rows, w: out.extend(c for _, c in rows))
-    return sum(c.output_tokens for c in out), wall
+def continuous(b: TransformersBackend, reqs: list[Request], size: int) -> tuple[int, float, list[str]]:
+    out = {}
+    _, wall = ContinuousEngine(b).run(reqs, size, True, lambda rows, w: out.update({r.example_id: c for r, c in rows}))
+    return sum(c.output_tokens for c in out.values()), wall, [out[r.example_id].text for r in reqs]
 
 
 def measure_pair(b, reqs, size: int, rounds: int) -> dict:
@@ -73,11 +74,13 @@ def measure_pair(b, reqs, size: int, rounds: int) -> dict:
     continuous(b, reqs[:size], size)
     s, c = [], []
     for _ in range(rounds):  # alternate, so that a change in the machine's load hits both
-        tok, wall = static(b, reqs, size)
+        tok, wall, s_texts = static(b, reqs, size)
         s.append(tok / wall)
-        tok, wall = continuous(b, reqs, size)
+        tok, wall, c_texts = continuous(b, reqs, size)
         c.append(tok / wall)
-    return {"static": statistics.median(s), "continuous": statistics.median(c)}
+    # same text: meaningful when every row has the same length (static rows of a mixed batch run longer)
+    same = sum(x == y for x, y in zip(s_texts, c_texts))
+    return {"static": statistics.median(s), "continuous": statistics.median(c), "same": same}
 
 
 def main() -> None:
@@ -101,13 +104,15 @@ def main() -> None:
         for kind in a.lengths.split(","):
             lens = lengths(a.requests, a.max_new, kind)
             r = measure_pair(b, workload(a.requests, lens), a.batch_size, a.rounds)
-            rows.append((kind, sum(lens) / len(lens), r["static"], r["continuous"]))
+            same = f"{r['same']}/{len(lens)}" if kind == "equal" else "-"
+            rows.append((kind, sum(lens) / len(lens), r["static"], r["continuous"], same))
     print(f"random-weight SmolLM2-135M architecture, {b.device}, {torch.get_num_threads()} torch threads, "
           f"{a.requests} requests, batch size / in flight {a.batch_size}, max_new_tokens {a.max_new}, "
           f"median of {a.rounds} round(s), load average {load:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'lengths':>8} {'mean out tok':>12} {'static tok/s':>13} {'continuous tok/s':>17} {'ratio':>6}")
-    for kind, mean_len, s, c in rows:
-        print(f"{kind:>8} {mean_len:12.1f} {s:13.1f} {c:17.1f} {c / s:6.2f}")
+    print(f"{'lengths':>8} {'mean out tok':>12} {'static tok/s':>13} {'continuous tok/s':>17} {'ratio':>6} "
+          f"{'same text':>9}")
+    for kind, mean_len, s, c, same in rows:
+        print(f"{kind:>8} {mean_len:12.1f} {s:13.1f} {c:17.1f} {c / s:6.2f} {same:>9}")
 
 
 if __name__ == "__main__":

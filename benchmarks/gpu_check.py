@@ -39,13 +39,13 @@ MIB = 2**20
 
 
 def metered(b: TransformersBackend, run) -> dict:
-    """Run `run()` -> (useful tokens, wall_s) under the worker's meters: torch peaks, NVML, energy."""
+    """Run `run()` -> (useful tokens, wall_s, texts) under the worker's meters: torch peaks, NVML, energy."""
     measure.reset_peaks(b.device)
     energy, nvml = EnergyMeter(b.device), GpuMemorySampler(b.device)
     nvml.start()
     energy.start()
     try:
-        tokens, wall = run()
+        tokens, wall, _ = run()
     finally:
         joules, nvml_peak = energy.stop(), nvml.stop()
     mem = measure.torch_memory(b.device)

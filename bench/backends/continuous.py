@@ -80,7 +80,14 @@ class ContinuousEngine:
         encoded = {id(r): self.encode(r) for r in requests}
         s = None
         while True:
-            manager = self._manager(list(s.pending) if s else requests, encoded, in_flight)
+            try:
+                manager = self._manager(list(s.pending) if s else requests, encoded, in_flight)
+            except Exception as e:  # the paged cache did not fit: a smaller one for fewer requests
+                if not is_oom(e) or in_flight == 1:
+                    raise
+                release_cuda()
+                in_flight = max(1, in_flight // 2)
+                continue
             if s is None:  # the clock starts once the first manager and its cache are ready
                 s = Session(started_at=measure.now(), pending=deque(requests))
                 s.last_delivery = s.started_at
