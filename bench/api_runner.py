@@ -10,6 +10,7 @@ from typing import Callable
 from bench import measure
 from bench.backends.api import ApiBackend, MissingKey
 from bench.config import AnthropicModel, OpenAIModel
+from bench.errors import StorageError
 from bench.backends.base import Request
 from bench.runner import Cell, Plan, Recorder, missing, throughput
 from bench.stats import percentile
@@ -27,9 +28,13 @@ def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
 
 def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str, Plan], recorder: Recorder,
                   *, on_model: Callable, progress: Callable, repeats: int = 1,
-                  done: dict[str, set[tuple[str, int]]] | None = None) -> list[Cell]:
+                  done: dict[str, set[tuple[str, int]]] | None = None, gate=None, observe: Callable | None = None,
+                  wall_shares: bool = False) -> list[Cell]:
     """Run every planned task on one API model; done: per task, (example id, repeat) pairs already
-    recorded, which are not requested again."""
+    recorded, which are not requested again; gate: the --max-usd budget's (bench/budget.py), which
+    may refuse requests before they are sent. observe(cell), when given, is called before each cell
+    and returns a function called after it (a served model's metrics). wall_shares: each record
+    gets `wall_share_s`, the time since the previous answer arrived (a dedicated box's pricing)."""
     done = done or {}
     cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency, repeats=repeats,
                      resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
@@ -49,20 +54,39 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
     for c in cells.values():
         c.load_s, c.device = info.load_s, info.device
     todo = {t: missing(p.requests, repeats, done.get(t, set())) for t, p in plans.items()}
-    asyncio.run(_cells(backend, cells, todo, recorder, progress))
+    if gate is not None and gate.budget.stopped:  # the cap was reached by an earlier model: not even a warm-up
+        for t, c in cells.items():
+            unsent = sum(len(rs) for rs in todo[t])
+            gate.budget.unsent += unsent
+            c.status, c.reason = "stopped", _unsent_reason(unsent)
+        on_model(name, {"status": "stopped", "reason": "--max-usd reached before this model started"})
+        return list(cells.values())
+    asyncio.run(_cells(backend, cells, todo, recorder, progress, gate, observe, wall_shares))
     on_model(name, {"status": "loaded", **info.__dict__, "api_model_reported": backend.reported_model})
     return list(cells.values())
 
 
+def _unsent_reason(unsent: int) -> str:
+    return f"--max-usd reached: {unsent} request(s) not sent; --resume sends them"
+
+
 async def _cells(backend: ApiBackend, cells: dict[str, Cell], todo: dict[str, list[list[Request]]],
-                 recorder: Recorder, progress: Callable) -> None:
+                 recorder: Recorder, progress: Callable, gate=None, observe: Callable | None = None,
+                 wall_shares: bool = False) -> None:
     backend.open()  # SDK clients are made before any cell's clock starts
     first = next((r for rounds in todo.values() for rs in rounds for r in rs), None)
-    if first is not None:
-        await backend.warm_up(first)
+    if first is not None and (gate is None or gate.admit_warm_up(first, len(backend.clients))):
+        attempts = await backend.warm_up(first)
+        if gate is not None:
+            gate.settle_warm_up(first, attempts)
     try:
         for task, rounds in todo.items():
-            await _cell(backend, cells[task], rounds, recorder, progress)
+            finish = observe(cells[task]) if observe is not None else None
+            try:
+                await _cell(backend, cells[task], rounds, recorder, progress, gate, wall_shares)
+            finally:
+                if finish is not None:
+                    finish()
     finally:
         await backend.aclose()
 
@@ -95,15 +119,17 @@ class _Writer:
             await self.task
 
     def save_rest(self) -> None:
-        """On cancellation (Ctrl-C): answers not handed to a write yet go to disk now; a write in
-        progress in its thread completes on its own."""
+        """On cancellation (Ctrl-C) or a failed write: answers not handed to a write yet go to disk
+        now, unless the disk already refused one; a write in progress in its thread completes on
+        its own."""
+        failed = self.task is not None and self.task.done() and not self.task.cancelled() and self.task.exception()
         rows, self.buf = self.buf, []
-        if rows:
+        if rows and not isinstance(failed, StorageError):
             self.recorder.record(self.cell, [r[0] for r in rows], [r[1] for r in rows], self.repeat)
 
 
 async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], recorder: Recorder,
-                progress: Callable) -> None:
+                progress: Callable, gate=None, wall_shares: bool = False) -> None:
     submitted = sum(len(rs) for rs in rounds)
     bar = progress(total=submitted, desc=f"{cell.model} x {cell.task}")
     counts = {"retries": 0, "errors": 0}
@@ -114,16 +140,24 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
 
     lags: list[float] = []
     monitor = asyncio.ensure_future(_loop_lag(lags))
-    walls, first_error = [], None
+    walls, first_error, unsent = [], None, 0
     try:
         for repeat, requests in enumerate(rounds):  # one repeat after another: each is a measured pass
-            t0 = measure.now()
-            pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry)) for r in requests]
+            t0 = last = measure.now()
+            pending = [asyncio.ensure_future(_one(backend, r, t0, on_retry, gate)) for r in requests]
             writer = _Writer(recorder, cell, repeat)
             try:
                 for fut in asyncio.as_completed(pending):
                     req_id, comp = await fut
-                    writer.add(req_id, comp.to_dict())
+                    if comp is None:  # refused by the budget: not sent, not recorded
+                        unsent += 1
+                        bar.update(1)
+                        continue
+                    row = comp.to_dict()
+                    if wall_shares:  # the shares of a pass sum to its wall time
+                        now = measure.now()
+                        row["wall_share_s"], last = now - last, now
+                    writer.add(req_id, row)
                     if comp.error:
                         first_error = first_error or comp.error
                         counts["errors"] += 1
@@ -131,7 +165,7 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
                     bar.update(1)
                 walls.append(measure.now() - t0 if requests else 0.0)
                 await writer.close()
-            except BaseException:  # cancelled (Ctrl-C): requests in flight are dropped, answers kept
+            except BaseException:  # cancelled (Ctrl-C), a full disk: requests in flight are dropped, answers kept
                 writer.save_rest()
                 raise
             finally:
@@ -141,11 +175,10 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
         monitor.cancel()
         bar.close()
     cell.client_lag_p99_s = percentile(lags, 99) if lags else None
-    if submitted and cell.errors == submitted:
-        cell.status, cell.reason = "failed", f"every request failed; first error: {first_error}"
-    else:
-        cell.status = "partial" if cell.score_errors else "ok"
+    cell.finish(first_error)
     throughput(cell, walls)  # only when every answer's tokens are known: a partial sum would understate it
+    if unsent:
+        cell.status, cell.reason = "stopped", _unsent_reason(unsent)
 
 
 LAG_TICK_S = 0.005
@@ -160,5 +193,8 @@ async def _loop_lag(lags: list[float]) -> None:
         lags.append(max(0.0, measure.now() - t - LAG_TICK_S))
 
 
-async def _one(backend: ApiBackend, request, queued_at: float, on_retry):
-    return request.example_id, await backend.complete(request, queued_at, on_retry)
+async def _one(backend: ApiBackend, request, queued_at: float, on_retry, gate=None):
+    comp = await backend.complete(request, queued_at, on_retry, None if gate is None else gate.admit)
+    if gate is not None and comp is not None:  # the reservation becomes the answer's actual cost
+        gate.settle(request, comp.to_dict())
+    return request.example_id, comp

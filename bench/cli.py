@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.errors import EXIT_BAD_INPUT, EXIT_OK, InputError
+from bench.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_STORAGE, InputError, StorageError
 
 EXIT_NO_MODEL = 1  # recommend: no model meets every bar
+EXIT_REGRESSION = 1  # compare: NEW is worse than BASE beyond a limit
 
-COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend")
+COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend", "compare", "sweep")
 
 EPILOG = """\
 examples:
@@ -26,18 +27,28 @@ examples:
   python -m bench report results/RUN1 results/RUN2 --config new-prices.toml
                                                    merged tables, plots and report.html, re-priced
   python -m bench recommend --task ticket_routing --min-accuracy 0.9 --max-p95-latency-ms 800 results/RUN
+  python -m bench --dry-run                        the plan and its estimated cost; sends nothing
+  python -m bench --max-usd 5                      stop sending before the spend could pass $5
+  python -m bench compare results/BASE results/NEW a Markdown table; exit 1 on a regression
+  python -m bench sweep --models qwen-vllm --tasks ticket_routing --slo-p95-ms 2000
+                                                   capacity under a latency target (then: bench report RUN SWEEP)
 
 exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
-            3 some cells failed or were skipped, 4 no cell could run, 130 interrupted (resumable);
-            recommend: 0 a model was recommended, 1 no model meets every bar, 2 bad input
+            3 some cells failed, were skipped or have examples without an answer (resumable),
+            4 no cell could run, 5 the disk refused a write (full, quota, read-only; resumable),
+            6 --max-usd reached (resumable), 130 interrupted (resumable);
+            recommend: 0 a model was recommended, 1 no model meets every bar, 2 bad input;
+            compare: 0 no regression, 1 NEW worse than BASE beyond a limit, 2 bad input
 """
+
+
+TASKS_DIR_HELP = "folder of task files (default: ./tasks if there is one, else the tasks shipped with bench)"
 
 
 def _selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, default=Path("models.toml"), metavar="FILE",
                    help="model registry (default: models.toml)")
-    p.add_argument("--tasks-dir", type=Path, default=Path("tasks"), metavar="DIR",
-                   help="folder of task files (default: tasks)")
+    p.add_argument("--tasks-dir", type=Path, metavar="DIR", help=TASKS_DIR_HELP)
     p.add_argument("--models", metavar="A,B", help="only these models (names from the registry)")
     p.add_argument("--tasks", metavar="X,Y", help="only these tasks (task file names without .toml)")
 
@@ -55,6 +66,13 @@ def _running(p: argparse.ArgumentParser) -> None:
                    help="continue a stopped run: only examples without an answer run (its options are reused)")
     p.add_argument("--force", action="store_true",
                    help="with --resume: continue even though the configuration changed since the run started")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan (requests, tokens, expected and worst-case cost per model) and send nothing")
+    p.add_argument("--max-usd", type=float, metavar="X",
+                   help="stop sending API requests before this session's spend could pass X USD (exit 6, resumable)")
+    p.add_argument("--yes", action="store_true", help="do not ask before a run whose worst case is over the threshold")
+    p.add_argument("--confirm-over-usd", type=float, metavar="X",
+                   help="ask (or need --yes) when the worst case is over X USD (default: $BENCH_CONFIRM_OVER_USD, else 10)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -70,7 +88,7 @@ def parser() -> argparse.ArgumentParser:
     _running(run)
     run.add_argument("--demo", action="store_true", help="same as 'bench demo'")
     demo = sub.add_parser("demo", help="run the shipped tasks on two tiny random-weight models (accuracy means nothing)")
-    demo.add_argument("--tasks-dir", type=Path, default=Path("tasks"), metavar="DIR")
+    demo.add_argument("--tasks-dir", type=Path, metavar="DIR", help=TASKS_DIR_HELP)
     demo.add_argument("--tasks", metavar="X,Y", help="only these tasks")
     demo.add_argument("--limit", type=int, default=16, metavar="N", help="examples per task (default: 16)")
     demo.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
@@ -98,6 +116,30 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--volume-per-month", type=float, metavar="V",
                      help="requests/month: self-hosted models are then priced as whole machines at this volume")
     _reporting(rec)
+    cmp = sub.add_parser("compare", help="NEW run against BASE: accuracy (paired test), p95 latency, cost; exit 1 on a regression")
+    cmp.add_argument("base", type=Path, metavar="BASE", help="the reference run folder")
+    cmp.add_argument("new", type=Path, metavar="NEW", help="the run folder to check")
+    cmp.add_argument("--task", metavar="T", help="only this task")
+    cmp.add_argument("--model-base", metavar="A", help="compare model A of BASE ...")
+    cmp.add_argument("--model-new", metavar="B", help="... with model B of NEW (a renamed or new model version)")
+    cmp.add_argument("--max-accuracy-drop", type=float, default=0.0, metavar="PP",
+                     help="percentage points of accuracy NEW may lose before a significant drop fails (default 0)")
+    cmp.add_argument("--max-latency-increase", type=float, default=50.0, metavar="PCT",
+                     help="percent of p95 latency NEW may add (default 50)")
+    cmp.add_argument("--max-cost-increase", type=float, default=10.0, metavar="PCT",
+                     help="percent of cost per 1,000 requests NEW may add (default 10)")
+    swp = sub.add_parser("sweep", help="capacity under a latency target: the model at rising load on a task's prompts")
+    _selection(swp)
+    swp.add_argument("--slo-p95-ms", type=float, required=True, metavar="MS", help="the p95 latency target")
+    swp.add_argument("--levels", metavar="1,2,4", help="concurrency (API, served) or batch size (local) levels, "
+                                                      "rising (default: 1,2,4,8,16,32,64)")
+    swp.add_argument("--requests", type=int, default=64, metavar="N",
+                     help="requests per level (at least 2 x the level; the task's prompts cycled; default 64)")
+    swp.add_argument("--limit", type=int, metavar="N", help="draw prompts from the first N examples only")
+    swp.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
+    swp.add_argument("--device", metavar="DEV", help="local models' device: auto, cpu, cuda, cuda:N, mps")
+    swp.add_argument("--yes", action="store_true",
+                     help="sweep API models priced per token (each level sends --requests paid requests)")
     return top
 
 
@@ -113,9 +155,14 @@ def _reporting(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        # `bench` alone or with options runs; a first word that is no command is a typo, not a run
+        print(f"error: {_invalid_command(argv[0])}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
     args = parser().parse_args(argv)
+    _default_tasks_dir(args)
     try:
         if args.command == "demo" or getattr(args, "demo", False):
             from bench.demo import run_demo
@@ -140,6 +187,15 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "recommend":
             return _recommend(args)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "sweep":
+            from bench.sweep import SweepOptions, execute as sweep, parse_levels
+
+            return sweep(SweepOptions(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
+                                      tasks=args.tasks, slo_p95_ms=args.slo_p95_ms, levels=parse_levels(args.levels),
+                                      requests=args.requests, limit=args.limit, device=args.device,
+                                      yes=args.yes))[1]
         if args.command == "validate":
             from bench.run import Options, prepare
 
@@ -156,18 +212,58 @@ def main(argv: list[str] | None = None) -> int:
             given = {k: getattr(args, k) for k in ("config", "tasks_dir", "models", "tasks", "limit", "device",
                                                    "repeats", "speed")}
             given = {k: v for k, v in given.items() if v is not None and v != defaults.get(k)}
-            return execute(resumed_options(args.resume, force=args.force, **given))[1]
+            return execute(resumed_options(args.resume, force=args.force, **given, **_spending(args)))[1]
         if args.force:
             raise InputError("--force only applies with --resume RUN_DIR")
         return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
                                tasks=args.tasks, limit=args.limit, device=args.device, repeats=args.repeats,
-                               speed=args.speed))[1]
+                               speed=args.speed, **_spending(args)))[1]
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except StorageError as e:  # `bench report` or `bench sweep` (a run says how to resume itself)
+        kept = ("what the sweep measured so far is kept" if args.command == "sweep"
+                else "the runs' records are untouched")
+        print(f"error: {e}; {kept}; {e.fix} and run the command again", file=sys.stderr)
+        return EXIT_STORAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _default_tasks_dir(args) -> None:
+    """--tasks-dir not given: ./tasks, else the shipped tasks (said on stderr), so that `bench demo`
+    works from any folder after a pip install. A resumed run keeps the folder it started with."""
+    if getattr(args, "tasks_dir", False) is None and getattr(args, "resume", None) is None:
+        from bench.shipped import default_tasks_dir
+
+        args.tasks_dir, note = default_tasks_dir()
+        if note:
+            print(note, file=sys.stderr)
+
+
+def _invalid_command(word: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, COMMANDS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "; see bench --help"
+    return f"invalid command {word!r} (choose from {', '.join(COMMANDS)}){hint}"
+
+
+def _spending(args) -> dict:
+    """The flags of bench/budget.py: they belong to a session, not to the run (not resumed)."""
+    return {"dry_run": args.dry_run, "max_usd": args.max_usd, "yes": args.yes,
+            "confirm_over_usd": args.confirm_over_usd}
+
+
+def _compare(args) -> int:
+    from bench.compare import Limits, compare, markdown
+
+    limits = Limits(args.max_accuracy_drop, args.max_latency_increase, args.max_cost_increase)
+    pairs = compare(args.base, args.new, limits, task=args.task, model_base=args.model_base,
+                    model_new=args.model_new)
+    print(markdown(pairs, args.base, args.new, limits), end="")
+    return EXIT_REGRESSION if any(p.failures for p in pairs) else EXIT_OK
 
 
 def _recommend(args) -> int:

@@ -5,6 +5,7 @@ Every mistake becomes an InputError naming the file, the line and the key, and s
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import string
@@ -23,10 +24,44 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z"  # \Z: "$" would let a trailing newline through
 DEVICE_RE = r"^(auto|cpu|mps|cuda(:\d+)?)$"
+# the most tokens any model may be asked to generate per answer (a task's max_new_tokens, an API
+# model's max_tokens): above every current model's output limit, and a typo such as 100000000000
+# cannot keep a run going for hours; a local model is also held to its own context length
+MAX_NEW_TOKENS = 131072
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are valid TOML floats; a price of inf makes every cost "-" without a word
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a model, hardware or task name is refused, or None: names become file names and table
+    cells, so letters, digits, '.', '_' and '-', starting with a letter or a digit."""
+    if re.match(NAME_RE, name):
+        return None
+    if not name:
+        return "is empty"
+    if set(name) == {"."}:
+        return "cannot be only dots; start it with a letter or a digit"
+    bad = next((c for c in name if not re.match(r"[A-Za-z0-9._-]", c)), None)
+    if bad is not None:
+        return f"must use letters, digits, '.', '_' or '-' only (not {bad!r})"
+    return "must start with a letter or a digit"
+
+
+def _iso_date(value: Any) -> Any:
+    """A real calendar date written YYYY-MM-DD; a TOML date (unquoted) is taken as one."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) and datetime.date.fromisoformat(value):
+                return value
+        except ValueError:
+            pass
+        raise ValueError(f"{value!r} is not a date; write the day the prices were checked as YYYY-MM-DD")
+    return value  # None, or another type: the str field says what it expects
 
 
 # ---------------------------------------------------------------- models.toml
@@ -37,8 +72,10 @@ class Hardware(Strict):
 
     usd_per_hour: float = Field(ge=0)
     usd_per_kwh: float | None = Field(default=None, ge=0)
-    prices_as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    prices_as_of: str | None = None
     description: str = ""
+
+    _date = field_validator("prices_as_of", mode="before")(_iso_date)
 
 
 class TransformersModel(Strict):
@@ -65,16 +102,14 @@ class TransformersModel(Strict):
     CONTINUOUS_OPTIONS: ClassVar[tuple[str, ...]] = ("max_batch_tokens", "num_blocks", "page_size")
 
 
-class ApiModel(Strict):
-    """A remote model behind an HTTP API. Prices are per 1M tokens; a self-hosted server names
-    `hardware` instead and is priced by the hour."""
+class ClientOptions(Strict):
+    """How the OpenAI-compatible client talks to a model's server: shared by API models and
+    managed (served) models."""
 
     model: str = Field(min_length=1, description="the model name the API expects")
-    base_url: str | None = None
-    api_key_env: str | None = Field(default=None, description="NAME of the environment variable holding the key")
     stream: bool = True
     concurrency: int = Field(default=8, ge=1, le=1024)
-    max_tokens: int | None = Field(default=None, ge=1, description="overrides the task's max_new_tokens")
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_NEW_TOKENS, description="overrides the task's max_new_tokens")
     temperature: float | Literal["default"] = Field(default=0.0, description='"default" sends none')
     send_stop: bool = Field(default=True, description="send the task's stop strings to the server")
     timeout_s: float = Field(default=120.0, gt=0, description="per attempt, whole response")
@@ -82,11 +117,22 @@ class ApiModel(Strict):
     backoff_s: float = Field(default=1.0, ge=0, description="first retry delay; doubles each retry")
     backoff_max_s: float = Field(default=60.0, ge=0)
     tokenizer: str | None = Field(default=None, description="HF tokenizer to count tokens when the server gives no usage")
+    hardware: str | None = None
+
+
+class ApiModel(ClientOptions):
+    """A remote model behind an HTTP API. Prices are per 1M tokens; a self-hosted server names
+    `hardware` instead and is priced by the hour."""
+
+    base_url: str | None = None
+    api_key_env: str | None = Field(default=None, description="NAME of the environment variable holding the key")
     usd_per_mtok_in: float | None = Field(default=None, ge=0)
     usd_per_mtok_cached_in: float | None = Field(default=None, ge=0)
     usd_per_mtok_out: float | None = Field(default=None, ge=0)
-    prices_as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    prices_as_of: str | None = None
     hardware: str | None = None
+
+    _date = field_validator("prices_as_of", mode="before")(_iso_date)
 
     @field_validator("api_key_env")
     @classmethod
@@ -137,11 +183,61 @@ class AnthropicModel(ApiModel):
     # current Claude models take no sampling parameters; a number is sent as extra body for servers that do
     temperature: float | Literal["default"] = "default"
     effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
-    thinking_budget_tokens: int | None = Field(default=None, ge=1024)
+    thinking_budget_tokens: int | None = Field(default=None, ge=1024, le=MAX_NEW_TOKENS)
 
 
-ModelSpec = Annotated[TransformersModel | OpenAIModel | AnthropicModel, Field(discriminator="backend")]
-BACKENDS = ("transformers", "openai", "anthropic")
+class ServedModel(ClientOptions):
+    """A model behind an OpenAI-compatible server that the run starts on 127.0.0.1, measures and
+    stops itself (docs/models.md, Served models). Priced by the hour of its box."""
+
+    backend: Literal["served"]
+    server: Literal["vllm", "transformers", "command"]
+    command: str | None = Field(default=None, description='server = "command": its command line, with {port} '
+                                                          "and optionally {model}")
+    args: list[str] = Field(default=[], description="arguments appended to the server's command line")
+    served_model_name: str | None = Field(default=None, description="the name sent in each request; default: model")
+    port: int | None = Field(default=None, ge=1, le=65535, description="default: a free port chosen at start")
+    ready_path: str | None = Field(default=None, description="polled until it answers 200; default per server")
+    ready_timeout_s: float = Field(default=600.0, gt=0, description="loading weights included")
+    stop_grace_s: float = Field(default=10.0, ge=0, description="SIGTERM, then SIGKILL after this long")
+    metrics_path: str | None = Field(default=None, description="Prometheus metrics; default /metrics for vllm")
+
+    @field_validator("ready_path", "metrics_path")
+    @classmethod
+    def _path(cls, path: str | None) -> str | None:
+        if path is not None and not path.startswith("/"):
+            raise ValueError(f"{path!r} must be a URL path starting with '/' (like /health)")
+        return path
+
+    @model_validator(mode="after")
+    def _command(self) -> ServedModel:
+        if self.server != "command":
+            if self.command is not None:
+                raise _KeyError(("command",), f"'command' is only for server = \"command\" (this model's server "
+                                              f"is {self.server!r}, which bench starts itself); remove it")
+            return self
+        if self.command is None:
+            raise _KeyError(("command",), 'server = "command" needs command = "... {port} ...", the line that '
+                                          "starts your server")
+        import shlex
+
+        try:
+            names = placeholders(self.command)
+            shlex.split(self.command)
+        except ValueError as e:
+            raise _KeyError(("command",), f"cannot read the command line: {e}") from None
+        if "port" not in names:
+            raise _KeyError(("command",), "the command must contain {port}: bench picks a free port on 127.0.0.1 "
+                                          "and the server must listen on it")
+        unknown = sorted(names - {"port", "model"})
+        if unknown:
+            raise _KeyError(("command",), f"unknown placeholder {{{unknown[0]}}} (known: {{port}}, {{model}}); "
+                                          f"write a literal brace as {{{{ or }}}}")
+        return self
+
+
+ModelSpec = Annotated[TransformersModel | OpenAIModel | AnthropicModel | ServedModel, Field(discriminator="backend")]
+BACKENDS = ("transformers", "openai", "anthropic", "served")
 
 
 class ModelsConfig(Strict):
@@ -152,8 +248,9 @@ class ModelsConfig(Strict):
     @classmethod
     def _names(cls, models: dict[str, Any]) -> dict[str, Any]:
         for name in models:
-            if not re.match(NAME_RE, name):
-                raise ValueError(f"model name {name!r} must use letters, digits, '.', '_' or '-'")
+            problem = name_problem(name)
+            if problem:
+                raise _KeyError(("models", name), f"model name {name!r} {problem}")
         return models
 
     @field_validator("hardware")
@@ -161,8 +258,9 @@ class ModelsConfig(Strict):
     def _hardware_names(cls, hardware: dict[str, Any]) -> dict[str, Any]:
         # the name is shown in reports ("priced by"): the same characters as a model name
         for name in hardware:
-            if not re.match(NAME_RE, name):
-                raise _KeyError(("hardware", name), f"hardware name {name!r} must use letters, digits, '.', '_' or '-'")
+            problem = name_problem(name)
+            if problem:
+                raise _KeyError(("hardware", name), f"hardware name {name!r} {problem}")
         return hardware
 
     @model_validator(mode="after")
@@ -218,7 +316,7 @@ class PromptSpec(Strict):
 
 
 class GenerationSpec(Strict):
-    max_new_tokens: int = Field(default=64, ge=1)
+    max_new_tokens: int = Field(default=64, ge=1, le=MAX_NEW_TOKENS)
     stop: list[str] = []
 
     @field_validator("stop")
@@ -261,6 +359,8 @@ class ScoreSpec(Strict):
                                                f"(its options: {', '.join(sorted(allowed - {'scorer'}))})")
         if self.scorer == "label" and len(self.labels) < 2:
             raise _KeyError(("score", "labels"), "scorer 'label' needs 'labels', a list of at least two labels")
+        if self.scorer == "label":
+            _distinct_labels(self.labels)
         if self.scorer == "json_fields" and not self.fields:
             raise _KeyError(("score", "fields"), "scorer 'json_fields' needs 'fields', a table of key = '{template}'")
         if self.scorer != "json_fields" and not self.target:
@@ -278,12 +378,40 @@ class ScoreSpec(Strict):
         return self
 
 
+def _distinct_labels(labels: list[str]) -> None:
+    """Labels the scorer can tell apart: it reads answers case-folded, with spaces and final
+    punctuation ignored, so 'travel' and 'Travel.' would be one label counted twice."""
+    from bench.scorers.base import normalize
+
+    seen: dict[str, str] = {}
+    for label in labels:
+        norm = normalize(label)
+        if not norm:
+            raise _KeyError(("score", "labels"), f"label {label!r} is empty once spaces and punctuation are ignored")
+        if norm in seen:
+            first = seen[norm]
+            said = (f"label {label!r} is listed twice" if first == label else
+                    f"labels {first!r} and {label!r} are the same label to the scorer (it ignores case, spaces "
+                    f"and final punctuation)")
+            raise _KeyError(("score", "labels"), f"{said}; keep one")
+        seen[norm] = label
+
+
 class TaskSpec(Strict):
     description: str = ""
     data: DataSpec
     prompt: PromptSpec
     generation: GenerationSpec = GenerationSpec()
     score: ScoreSpec
+
+    @model_validator(mode="after")
+    def _plain_placeholders(self) -> TaskSpec:
+        for key, template in self.templates().items():
+            try:
+                template_fields(template)
+            except ValueError as e:
+                raise _KeyError(tuple(key.split(".")), str(e)) from None
+        return self
 
     def templates(self) -> dict[str, str]:
         """Every template of the task by its key, for checking placeholders against the data."""
@@ -374,10 +502,47 @@ def where(path: Path, text: str, loc: tuple) -> str:
     return f"{path}" + (f":{line}" if line else "") + (f": key '{key}'" if key else "")
 
 
-def _validation_message(path: Path, text: str, err: ValidationError) -> str:
-    lines = []
+def _user_loc(data: Any, loc: tuple) -> tuple:
+    """The key path as the user wrote it: pydantic appends the member it tried to each error of a
+    union ('temperature', 'float'), which is no key of the file. The path is followed through the
+    data; what follows a plain value (or a key that is missing) is dropped."""
+    out, node = [], data
+    for part in loc:
+        if isinstance(node, dict):
+            out.append(part)
+            if part not in node:
+                break
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        else:
+            break
+    return tuple(out)
+
+
+def _union_message(errors: list[dict]) -> str:
+    """One message for a value that matched no member of a union: 'Input should be a valid number
+    or 'default', got 'hot''."""
+    wants = []
+    for e in errors:
+        msg = e["msg"].removeprefix("Input should be ")
+        wants.append(msg if e["type"] == "literal_error" else msg.split(",")[0])
+    return f"Input should be {' or '.join(dict.fromkeys(wants))}, got {errors[0]['input']!r}"
+
+
+def _validation_message(path: Path, text: str, err: ValidationError, data: Any = None) -> str:
+    lines, by_loc = [], {}
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in BACKENDS))
+        if data is not None and e["type"] not in ("union_tag_invalid", "union_tag_not_found"):
+            loc = _user_loc(data, loc)
+        by_loc.setdefault(loc, []).append({**e, "loc": loc})
+    for loc, errors in by_loc.items():
+        e = errors[0]
+        if len(errors) > 1 and all(x["type"] not in ("extra_forbidden", "missing") for x in errors):
+            lines.append(f"{where(path, text, loc)}: {_union_message(errors)}")
+            continue
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key; remove it or check its spelling (see docs/models.md and docs/tasks.md)"
@@ -386,6 +551,8 @@ def _validation_message(path: Path, text: str, err: ValidationError) -> str:
             loc = loc + ("backend",) if loc[-1:] != ("backend",) else loc
         elif e["type"] == "missing":
             msg = "required key is missing"
+        elif e["type"] == "finite_number":
+            msg = f"must be a finite number, not {e['input']!r}"
         elif e["type"] == "literal_error":
             msg = f"{msg}, got {e['input']!r}"
         elif e["type"] == "string_pattern_mismatch" and loc[-1:] == ("device",):
@@ -402,8 +569,11 @@ def _validate(cls: type[BaseModel], data: dict, path: Path, text: str) -> Any:
         for err in e.errors():
             ctx = err.get("ctx", {}).get("error")
             if isinstance(ctx, _KeyError):
-                raise InputError(f"{where(path, text, ctx.loc)}: {ctx}") from None
-        raise InputError(_validation_message(path, text, e)) from None
+                # its loc is relative to the table that raised it (a model's), unless it names the table
+                at = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in BACKENDS))
+                loc = ctx.loc if ctx.loc[:len(at)] == at else at + ctx.loc
+                raise InputError(f"{where(path, text, loc)}: {ctx}") from None
+        raise InputError(_validation_message(path, text, e, data)) from None
 
 
 def load_models(path: Path) -> ModelsConfig:
@@ -413,14 +583,22 @@ def load_models(path: Path) -> ModelsConfig:
         if isinstance(spec, dict) and "api_key" in spec:
             raise InputError(f"{where(path, text, ('models', name, 'api_key'))}: never write an API key "
                              f"in models.toml; name an environment variable with api_key_env instead")
-    return _validate(ModelsConfig, data, path, text)
+    config = _validate(ModelsConfig, data, path, text)
+    for name, spec in config.models.items():
+        local = Path(spec.model) if spec.backend == "transformers" else None
+        if local is not None and (local if local.is_absolute() else path.parent / local).is_file():
+            raise InputError(f"{where(path, text, ('models', name, 'model'))}: {spec.model} is a file; a local "
+                             f"model must be a folder holding config.json, the tokenizer and the weights (as "
+                             f"save_pretrained writes it), or a Hub id such as org/name")
+    return config
 
 
 def load_task(path: Path) -> Task:
     data, text = read_toml(path)
     spec = _validate(TaskSpec, data, path, text)
-    if not re.match(NAME_RE, path.stem):
-        raise InputError(f"{path}: task file name must use letters, digits, '.', '_' or '-'")
+    problem = name_problem(path.stem)
+    if problem:
+        raise InputError(f"{path}: task file name {path.stem!r} {problem}")
     _check_score_files(spec.score, path, text)
     return Task(name=path.stem, path=path, spec=spec)
 
@@ -457,13 +635,39 @@ def task_text(task: Task) -> str:
     return task.path.read_text(encoding="utf-8")
 
 
-def placeholders(template: str) -> set[str]:
-    """The {field} names a template uses ('{{' is a literal brace)."""
+_FIELD = re.compile(r"[A-Za-z_]\w*(\[[^\[\]]+\])*\Z")  # name, then [key] or [index] parts
+
+
+def template_fields(template: str) -> list[str]:
+    """Every placeholder of a template as written ('text', 'choices[0]'), those nested in a format
+    spec included; ValueError for any that is not a field name, optionally indexed. Attribute
+    access ('{text.__class__}') and conversions ('!r') render Python internals, the same for
+    every example, instead of its data; positional fields ('{}', '{0}') have nothing to fill them."""
     try:
-        return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template)
-                if name is not None}
+        parsed = list(string.Formatter().parse(template))
     except ValueError as e:
         raise ValueError(f"bad template {template!r}: {e}") from None
+    names = []
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        shown = "{" + name + (f"!{conversion}" if conversion else "") + "}"
+        if not _FIELD.match(name):
+            why = ("attribute access is not allowed" if "." in name and _FIELD.match(name.split(".")[0])
+                   else "a placeholder must name a field" if not name or name[0].isdigit() or name[0] == "["
+                   else "not a field name")
+            raise ValueError(f"placeholder {shown}: {why}; use {{field}}, or {{field[key]}} / {{field[0]}} to "
+                             f"read into a list or table field")
+        if conversion:
+            raise ValueError(f"placeholder {shown}: conversions (!r, !s, !a) are not allowed; use {{{name}}}")
+        names.append(name)
+        names += template_fields(spec or "")
+    return names
+
+
+def placeholders(template: str) -> set[str]:
+    """The field names a template uses ('{{' is a literal brace; '{choices[0]}' uses 'choices')."""
+    return {name.split("[")[0] for name in template_fields(template)}
 
 
 def select(names: str | None, available: list[str], what: str, flag: str) -> list[str]:

@@ -47,8 +47,8 @@ def pricing_of(spec, hardware: dict) -> Pricing:
         hw = hw if isinstance(hw, dict) else hw.model_dump()
         return Pricing(hardware=hw_name, usd_per_hour=hw.get("usd_per_hour"), usd_per_kwh=hw.get("usd_per_kwh"),
                        prices_as_of=hw.get("prices_as_of"))
-    if getattr(spec, "backend", None) == "transformers":
-        return Pricing()  # a local model with no hardware profile: unpriced
+    if getattr(spec, "backend", None) in ("transformers", "served"):
+        return Pricing()  # a local or served model with no hardware profile: unpriced
     return Pricing(usd_per_mtok_in=spec.usd_per_mtok_in, usd_per_mtok_cached_in=spec.usd_per_mtok_cached_in,
                    usd_per_mtok_out=spec.usd_per_mtok_out, prices_as_of=spec.prices_as_of)
 
@@ -68,7 +68,11 @@ def box_seconds(record: dict, concurrency: int | None) -> float | None:
     """Seconds of the machine one request is charged for. Local (no concurrency): its batch's wall
     time split evenly over the batch's rows (`batch_wall_s` over `batch_wall_rows`, else `latency_s`
     over `batch_size` in runs made before batch_wall_s was recorded). Self-hosted server: its latency over the concurrency used, i.e.
-    one of `concurrency` slots held for the request's duration."""
+    one of `concurrency` slots held for the request's duration. Served (a server the run started):
+    `wall_share_s`, the cell's wall time up to its answer since the previous answer, so that a
+    cell's records sum to its wall time and the box is charged whether busy or not."""
+    if record.get("wall_share_s") is not None:  # a served model: the box is the run's alone
+        return record["wall_share_s"]
     if concurrency is None:
         if record.get("batch_wall_s") is not None:  # rows of the batch: more than one generate() call
             rows = record.get("batch_wall_rows") or record.get("batch_size")  # after an out-of-memory back-off

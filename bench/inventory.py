@@ -13,6 +13,14 @@ from bench.errors import EXIT_OK
 def availability(spec, base: Path) -> str:
     """'local folder', 'cached', 'downloadable', or why not: offline, gated, missing, unreachable.
     For an API model: whether its key is set (the server itself is not called)."""
+    if spec.backend == "served":
+        from bench.server import ServerUnavailable, command_line
+
+        try:
+            command_line(spec, 0)
+        except ServerUnavailable as e:
+            return f"{spec.server} server; cannot start here: {e}"
+        return f"{spec.server} server started by the run"
     if spec.backend != "transformers":
         from bench.backends.api import public_url
 
@@ -25,6 +33,37 @@ def availability(spec, base: Path) -> str:
     return local_availability(spec, base)[1]
 
 
+def blocker(spec, base: Path) -> tuple[str, str] | None:
+    """None when the model can run now; else (cell status, reason): 'no_key' naming the unset
+    variable, or 'skipped' with why its weights cannot be had. The same reasons a run records."""
+    if spec.backend == "served":  # its program must be here (vllm, transformers serve, the command)
+        from bench.server import ServerUnavailable, command_line
+
+        try:
+            command_line(spec, 0)
+        except ServerUnavailable as e:
+            return "skipped", f"server cannot be started here: {e}"
+        return None
+    if spec.backend != "transformers":
+        if spec.api_key_env and not os.environ.get(spec.api_key_env):
+            return "no_key", f"environment variable {spec.api_key_env} is not set"
+        return None
+    from bench.hub import availability as local_availability
+
+    loadable, why = local_availability(spec, base)
+    return None if loadable else ("skipped", why)
+
+
+def blockers(specs: dict, base: Path) -> dict[str, tuple[str, str]]:
+    """blocker() of each model (name -> spec) that cannot run now. The Hub questions go out in
+    parallel: each waits up to 10 s when the network is down, and a registry lists many models."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = dict(zip(specs, pool.map(lambda spec: blocker(spec, base), specs.values())))
+    return {name: b for name, b in found.items() if b is not None}
+
+
 def show(config: Path, tasks_dir: Path, models: str | None, task_names: str | None) -> int:
     cfg = load_models(config)
     names = select(models, list(cfg.models), "model", "--models")
@@ -35,7 +74,7 @@ def show(config: Path, tasks_dir: Path, models: str | None, task_names: str | No
         print(f"  {name.ljust(width)}  {spec.backend:12}  {spec.model}  [{availability(spec, config.parent)}]")
     all_tasks = load_tasks(tasks_dir)
     wanted = select(task_names, [t.name for t in all_tasks], "task", "--tasks")
-    print("tasks:")
+    print(f"tasks (from {tasks_dir}):")
     width = max((len(n) for n in wanted), default=0)
     for t in all_tasks:
         if t.name in wanted:

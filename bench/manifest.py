@@ -95,6 +95,8 @@ def prompts_sha256(per_example: dict[str, str]) -> str:
 def model_entry(spec) -> dict:
     """A model's settings as run; for API models the base URL without credentials and the prices."""
     entry = {"config": spec.model_dump()}
+    if spec.backend == "served":  # its server's name, version and command line are added when it starts
+        return entry
     if spec.backend != "transformers":
         from bench.backends.api import public_url
 

@@ -42,6 +42,7 @@ class Candidate:
     p95_ms: float
     usd_per_1k: float | None  # at the volume asked for, whole machines for self-hosted models
     missed: list[str] = field(default_factory=list)
+    capacity: str | None = None  # at a monthly volume: the requests/s one machine was sized by, and its source
 
 
 @dataclass
@@ -57,11 +58,12 @@ class Recommendation:
 def effective_usd_per_1k(row: dict, bars: Bars) -> float | None:
     """Cost per 1,000 requests; at a monthly volume, a self-hosted model pays for whole machines."""
     c, p = row["cost"], row["pricing"]
+    rps = row.get("requests_per_s")  # a sweep's capacity under its latency target where there is one
     if c.usd_per_request is None:
         return None
-    if bars.volume_per_month is None or not p.hourly or not c.requests_per_s:
+    if bars.volume_per_month is None or not p.hourly or not rps:
         return 1000 * c.usd_per_request
-    monthly = cost.self_hosted_monthly_usd(bars.volume_per_month, p.usd_per_hour, c.requests_per_s, bars.utilisation)
+    monthly = cost.self_hosted_monthly_usd(bars.volume_per_month, p.usd_per_hour, rps, bars.utilisation)
     return 1000 * monthly / bars.volume_per_month
 
 
@@ -101,6 +103,8 @@ def recommend(rows: list[dict], records: list[dict], task: str, bars: Bars) -> R
         c = Candidate(r["model"], r["accuracy"], (r["ci_low"], r["ci_high"]), 1000 * r["latency_p95_s"],
                       effective_usd_per_1k(r, bars))
         c.missed = _missed(c, bars)
+        if bars.volume_per_month is not None and r["pricing"].hourly and r.get("requests_per_s"):
+            c.capacity = f"{r['requests_per_s']:.3g} req/s per machine from {r['capacity_source']}"
         cands.append(c)
     if not cands:
         raise InputError(f"--task {task!r}: no model finished this task in these runs")
@@ -134,6 +138,8 @@ def lines(rec: Recommendation, bars: Bars) -> list[str]:
     else:
         out.append(f"recommended: {c.model}: accuracy {100 * c.accuracy:.1f}% (95% CI {100 * c.ci[0]:.1f}-"
                    f"{100 * c.ci[1]:.1f}), p95 latency {c.p95_ms:,.0f} ms, ${c.usd_per_1k:.4g} per 1k requests")
+        if c.capacity:
+            out.append(f"  machines sized by {c.capacity}")
         b = rec.best
         if rec.comparison is None and c.accuracy >= b.accuracy:
             out.append(f"  it is the most accurate model on {rec.task}")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.errors import InputError
+from bench import shapes
+from bench.errors import RAN, InputError
+from bench.runner import failed_reason, status_of
 from bench.store import CELLS, MANIFEST, RECORDS, RunStore, drop_torn_tail
 
 Key = tuple[str, str, str, int]  # model, task, example id, repeat
@@ -22,9 +24,17 @@ def key(r: dict) -> Key:
 
 def read_manifest(folder: Path) -> dict:
     """The manifest of a run folder, or an InputError saying the folder is not a run."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--resume {folder}: this is a file, not a run folder; pass the folder that holds "
+                         f"{MANIFEST}, such as results/<run_id>")
     if not folder.is_dir():
         raise InputError(f"--resume {folder}: no such folder; pass a run folder such as results/<run_id>")
     path = folder / MANIFEST
+    for name in (MANIFEST, RECORDS, CELLS):  # a run's files are files; anything else is damage, not a crash
+        if (folder / name).exists() and not (folder / name).is_file():
+            kind = "a folder" if (folder / name).is_dir() else "not a regular file"
+            raise InputError(f"--resume {folder}: {folder / name} is {kind}, not a file; this run folder was "
+                             f"damaged: restore {name} or start a new run")
     if not path.is_file():
         raise InputError(f"--resume {folder}: not a run folder (no {MANIFEST}); pass a folder made by bench run")
     try:
@@ -34,6 +44,9 @@ def read_manifest(folder: Path) -> dict:
         raise InputError(f"{path}{where}: corrupted manifest; this run cannot be resumed, start a new one") from None
     if not isinstance(man, dict) or not isinstance(man.get("options"), dict) or "run_id" not in man:
         raise InputError(f"{path}: not a bench manifest (no run_id or options); pass a folder made by bench run")
+    if man.get("kind") == "sweep":
+        raise InputError(f"--resume {folder}: this is a sweep folder (bench sweep), not a run; sweeps are not "
+                         f"resumed: run the sweep again")
     return man
 
 
@@ -126,11 +139,12 @@ def settle(store: RunStore, records: list[dict], torn: int, warn) -> tuple[list[
         k = key(r)
         if r.get("error") or k in done:
             continue
-        kept.append(r)
+        kept.append(shapes.record(r))  # a run from an earlier version continues in today's shape
         done.add(k)
     if len(kept) != len(records):
         retried = sum(1 for r in records if r.get("error"))
         warn(f"{retried} failed example(s) will be run again")
+    if len(kept) != len(records) or kept != records:
         store.rewrite(RECORDS, kept)
     return kept, done
 
@@ -144,7 +158,7 @@ def old_cells(folder: Path) -> dict[tuple[str, str], dict]:
             if raw.strip():
                 try:
                     c = json.loads(raw.decode("utf-8"))
-                    rows[c["model"], c["task"]] = c
+                    rows[c["model"], c["task"]] = shapes.cell(c, folder.name)  # an earlier version's shape too
                 except (UnicodeDecodeError, ValueError, KeyError, TypeError):
                     raise InputError(f"{path}:{lineno}: corrupted cell line; restore it or start a new run") from None
     return rows
@@ -158,7 +172,8 @@ def unfinished_like(out: Path, new_man: dict) -> list[Path]:
     for folder in sorted(out.iterdir()):
         try:
             man = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-            if isinstance(man, dict) and not man.get("finished_utc") and not changes(fingerprint(man), want):
+            if (isinstance(man, dict) and man.get("kind") != "sweep" and not man.get("finished_utc")
+                    and not changes(fingerprint(man), want)):
                 found.append(folder)
         except (OSError, ValueError, AttributeError, TypeError):
             continue
@@ -174,10 +189,15 @@ def recount(cells: list[dict], records: list[dict]) -> list[dict]:
     out = []
     for c in cells:
         recs = by_cell.get((c["model"], c["task"]), [])
-        row = {**c, "recorded": len(recs), "errors": sum(1 for r in recs if r.get("error")),
+        errors = [r["error"] for r in recs if r.get("error")]
+        row = {**c, "recorded": len(recs), "errors": len(errors),
                "retries": sum(r.get("retries") or 0 for r in recs),
                "score_errors": sum(1 for r in recs if str(r.get("score_reason") or "").startswith("scoring failed"))}
-        if row["status"] == "ok" and row["score_errors"]:
-            row["status"] = "partial"
+        if row["status"] in RAN:  # a crash (failed) or a skip keeps its status and reason
+            row["status"] = status_of(len(recs) - len(errors), len(errors), row["score_errors"])
+            if row["status"] == "failed":
+                row["reason"] = f"every request failed; first error: {errors[0]}" if errors else "no answers recorded"
+            elif errors:  # the count over every session, as the records have it
+                row["reason"] = failed_reason(len(errors), errors[0])
         out.append(row)
     return out

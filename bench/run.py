@@ -3,6 +3,7 @@ cells, write the summary. Every input mistake surfaces in prepare(), before a fo
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -11,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bench import cost, manifest, resume, tasks
+from bench import budget as spend
+from bench import cost, manifest, preflight, resume, skips, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
-from bench.errors import InputError, exit_code, one_line
-from bench.lock import RunLock
+from bench.errors import EXIT_BUDGET, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, InputError, StorageError, exit_code, one_line
+from bench.inventory import blockers
+from bench.lock import LOCK, RunLock
 from bench.report import build, summary
 from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
-from bench.store import CELLS, RunStore, read_run
+from bench.store import CELLS, MANIFEST, RunStore, check_writable, read_run
 
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 SKIPPED_DATA = "task data unavailable"  # the reason of a cell whose task's data could not be loaded
@@ -39,6 +42,10 @@ class Options:
     resume: Path | None = None  # continue this run folder instead of starting a new one
     force: bool = False  # resume even though the configuration changed
     resumable: bool = True  # False for `bench demo`: its models live in a temporary folder that is gone after
+    dry_run: bool = False  # print the plan and its estimated cost, send nothing, make no folder
+    max_usd: float | None = None  # this session's spending cap on per-token priced models (bench/budget.py)
+    yes: bool = False  # no confirmation asked over the threshold
+    confirm_over_usd: float | None = None  # None: $BENCH_CONFIRM_OVER_USD, else $10
 
 
 @dataclass
@@ -49,6 +56,7 @@ class Prepared:
     plans: dict[str, Plan]  # task name -> rendered requests, checked targets, scorer
     skipped_tasks: dict[str, str] = field(default_factory=dict)  # task name -> why its data is unavailable now
     selected: list[str] = field(default_factory=list)  # every selected task, loaded or skipped, in order
+    blocked: dict[str, tuple[str, str]] = field(default_factory=dict)  # model -> (status, reason): cannot run now
 
 
 def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
@@ -115,16 +123,69 @@ def prepare(opts: Options) -> Prepared:
                 raise InputError(f"{opts.config}: key 'models.{name}.chat_template': template file {path} "
                                  f"not found; use auto, none or the path of a Jinja file")
     data, plans, skipped, selected = _prepare_tasks(opts)
+    preflight.check(opts.config, models_cfg, names, opts.device, data)  # devices here, context lengths
     return Prepared(models_cfg, names, data, plans, skipped, selected)
 
 
-def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path, int]:
-    """Run (or resume) and summarise; returns the run folder and the exit code."""
+def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path | None, int]:
+    """Run (or resume) and summarise; returns the run folder (None when nothing could run, or for
+    --dry-run: no folder was made) and the exit code. A disk that refuses
+    a write (full, quota, read-only) ends the run with one line saying how to resume."""
+    try:
+        return _execute(opts, progress, echo)
+    except StorageError as e:
+        folder = _run_folder(e.path, opts.resume.parent if opts.resume is not None else opts.out)
+        if folder is None or not (folder / MANIFEST).is_file():  # nothing of a run was written yet
+            if folder is not None and opts.resume is None:
+                _remove_if_empty(folder)
+            tail = f"nothing was run; {e.fix} and run again"
+        elif opts.resumable:
+            tail = f"what was written is kept; {e.fix} and resume with: python -m bench --resume {folder}"
+        else:
+            tail = f"what was written is kept in {folder}, but a demo cannot be resumed; {e.fix} and run `bench demo` again"
+        echo(f"error: {e}; {tail}", file=sys.stderr)
+        return folder or opts.out, EXIT_STORAGE
+
+
+def _run_folder(path: Path, out: Path) -> Path | None:
+    """The run folder (a child of the results folder) that holds path, if any."""
+    path, out = Path(os.path.abspath(path)), Path(os.path.abspath(out))
+    return next((Path(p) for p in (path, *path.parents) if p.parent == out), None)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """A new run folder that the disk refused to fill: it may hold only the lock file."""
+    try:
+        (folder / LOCK).unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | None, int]:
     prep = prepare(opts)
+    spending = spend.Spending(opts, prep)  # the plan and the cap (docs/cost.md)
+    if opts.dry_run:
+        spending.show(echo, sys.stdout)
+        echo("dry run: nothing was sent and nothing was written")
+        return None, EXIT_OK
+    spending.confirm(echo)  # over the threshold: asked on a terminal, else --yes
 
     def warn(message: str) -> None:
         echo(message, file=sys.stderr)
 
+    if opts.resume is None:
+        check_writable(opts.out)  # a bad --out is bad input (exit 2), whether or not anything can run
+    # which models can run is settled before a folder exists: with none (or no task data), say why
+    # in a few grouped lines and what to do, and leave no empty run folder behind
+    prep.blocked = blockers({n: prep.models_cfg.models[n] for n in prep.models}, opts.config.parent)
+    if opts.resume is None and (len(prep.blocked) == len(prep.models) or not prep.tasks):
+        specs = prep.models_cfg.models
+        for line in _skip_lines(prep) + skips.advice(
+                prep.blocked, {n: getattr(specs[n], "api_key_env", None) for n in prep.blocked},
+                {n: specs[n].backend for n in prep.models}, len(prep.tasks)):
+            warn(line)
+        return None, EXIT_NOTHING_RAN
     if opts.resume is not None:
         store, man, lock, done, kept = _reopen(opts, prep, warn)
     else:
@@ -142,7 +203,7 @@ def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable 
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
         store.write_manifest(man)
-        return _run(opts, prep, store, man, done, kept, progress, echo, warn)
+        return _run(opts, prep, store, man, done, kept, progress, echo, warn, spending)
     except KeyboardInterrupt:
         man["interrupted_utc"] = manifest.utc_now()
         store.write_manifest(man)
@@ -189,11 +250,14 @@ def _reopen(opts: Options, prep: Prepared, warn: Callable):
 
 
 def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, kept: dict,
-         progress: Callable, echo: Callable, warn: Callable) -> tuple[Path, int]:
+         progress: Callable, echo: Callable, warn: Callable, spending=None) -> tuple[Path, int]:
     echo(f"run {store.run_id}: {len(prep.models)} model(s) x {len(prep.tasks)} task(s) -> {store.path}",
          file=sys.stderr)
-    for task, why in prep.skipped_tasks.items():
-        warn(f"skipping task {task}: {why}")
+    budget = spending.budget if spending is not None else None
+    if spending is not None:  # every check passed: the bill before the first request
+        spending.show(echo)
+    for line in _skip_lines(prep):
+        warn(line)
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
     recorder = Recorder(store, prep.plans, pricing)
     cells: list[dict] = []  # cells.jsonl rows, in plan order
@@ -201,37 +265,49 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     def on_model(name: str, info: dict) -> None:
         man["models"][name].update(info)
         store.write_manifest(man)
-        if info["status"] in ("skipped", "no_key"):
+        if info["status"] in ("skipped", "no_key") and name not in prep.blocked:  # found out only now
             warn(f"skipping {name}: {info['reason']}")
+        elif info["status"] == "failed":
+            warn(f"{name} failed: {info['reason']}")
 
     for name in prep.models:
         spec = prep.models_cfg.models[name]
         done_m = {t: {(e, rep) for m, tt, e, rep in done if m == name and tt == t} for t in prep.plans}
         todo = {t: p for t, p in prep.plans.items()
                 if any((r.example_id, rep) not in done_m[t] for r in p.requests for rep in range(opts.repeats))}
-        if spec.backend == "transformers":
+        if name in prep.blocked:  # known before the run started, reported above
+            model_cells = _blocked_cells(name, spec, todo, prep.blocked[name], opts.repeats, done_m)
+            on_model(name, {"status": prep.blocked[name][0], "reason": prep.blocked[name][1]})
+        elif spec.backend == "transformers":
             pinned = man["models"][name].get("resolved_revision") if opts.resume else None
             if pinned:  # a resumed run loads the commit it started with, not what "main" is today
                 spec = spec.model_copy(update={"revision": pinned})
             model_cells = run_local_model(name, spec, todo, recorder, device=opts.device,
                                           spec_dir=opts.config.parent, on_model=on_model, progress=progress,
                                           repeats=opts.repeats, speed=opts.speed, done=done_m) if todo else []
+        elif spec.backend == "served":
+            from bench.served import run_served_model
+
+            model_cells = run_served_model(name, spec, todo, recorder, run_dir=store.path, on_model=on_model,
+                                           progress=progress, repeats=opts.repeats, done=done_m) if todo else []
         else:
             from bench.api_runner import run_api_model
 
             model_cells = run_api_model(name, spec, todo, recorder, on_model=on_model, progress=progress,
-                                        repeats=opts.repeats, done=done_m) if todo else []
+                                        repeats=opts.repeats, done=done_m,
+                                        gate=spend.gate(budget, spec, pricing[name])) if todo else []
         skipped = [Cell(name, task, status="skipped", reason=f"{SKIPPED_DATA}: {why}")
                    for task, why in prep.skipped_tasks.items()]
         write_cells(store, model_cells + skipped)
-        ran = {c.task: c.row() for c in model_cells}
+        ran = {c.task: c.row(store.run_id) for c in model_cells}
         for t, p in prep.plans.items():
             old = kept.get((name, t))  # a task skipped earlier (data unreachable) has all its records now
             old = old if old and not str(old.get("reason") or "").startswith(SKIPPED_DATA) else None
-            cells.append(ran.get(t) or old or _recorded_cell(name, t, len(p.requests), opts.repeats, spec))
+            cells.append(ran.get(t) or old
+                         or _recorded_cell(store.run_id, name, t, len(p.requests), opts.repeats, spec))
         for c in skipped:  # its data is unreachable now: the cell an earlier session finished, else skipped
             old = kept.get((name, c.task))
-            cells.append(old if old and old.get("status") != "skipped" else c.row())
+            cells.append(old if old and old.get("status") != "skipped" else c.row(store.run_id))
 
     man["finished_utc"] = manifest.utc_now()
     man.pop("interrupted_utc", None)
@@ -252,16 +328,67 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     build.write(store.path, files)
     for note in opts.notes:
         echo(note)
-    echo(summary.to_text(table))
+    shown = _not_reported(table, prep)
+    echo(summary.to_text(shown))
+    if len(shown) < len(table):
+        echo(f"({len(table) - len(shown)} skipped cell(s), reported above, are in summary.md and cells.jsonl)")
     if "report.html" in files:
         echo("")
-        echo(build.terminal(table))
+        echo(build.terminal(shown))
         echo(f"\nreport: {store.path / 'report.html'}")
     echo(f"\nrun folder: {store.path}")
+    stopped = budget is not None and budget.stopped
+    if not stopped:  # the budget's own line gives the resume command, with --max-usd
+        for line in _unanswered(cell_rows, store.path, opts.resumable):
+            echo(line)
+    if budget is not None:
+        warn(spend.end_line(budget, store.path))
+        if stopped:
+            return store.path, EXIT_BUDGET
     return store.path, exit_code([c["status"] for c in cell_rows])
 
 
-def _recorded_cell(model: str, task: str, n: int, repeats: int, spec) -> dict:
+def _skip_lines(prep: Prepared) -> list[str]:
+    """One line per reason a model or task cannot run now, naming those it covers."""
+    backends = {n: prep.models_cfg.models[n].backend for n in prep.models}
+    return skips.grouped(prep.blocked, backends, prep.skipped_tasks)
+
+
+def _not_reported(table: list[dict], prep: Prepared) -> list[dict]:
+    """The terminal's rows without the cells skipped before the run (a grouped line said why):
+    a registry of 16 models on a machine that can run one prints one model's rows, not 176."""
+    return [r for r in table if r["status"] not in ("skipped", "no_key")
+            or (r["model"] not in prep.blocked and r["task"] not in prep.skipped_tasks)]
+
+
+def _blocked_cells(name: str, spec, todo: dict[str, Plan], blocked: tuple[str, str], repeats: int,
+                   done: dict[str, set]) -> list[Cell]:
+    """The cells of a model that cannot run now, with the reasons its runner would have given."""
+    status, why = blocked
+    reason = (f"{why}; set it to run this model" if status == "no_key"
+              else why if spec.backend == "served" else f"model cannot be loaded: {why}")
+    local = spec.backend == "transformers"
+    return [Cell(name, t, status=status, reason=reason, n=len(p.requests), repeats=repeats,
+                 resumed_examples=len(done.get(t, ())), batch_size=spec.batch_size if local else 1,
+                 concurrency=None if local else spec.concurrency) for t, p in todo.items()]
+
+
+def _unanswered(cell_rows: list[dict], folder: Path, resumable: bool) -> list[str]:
+    """The run's last lines when examples went without an answer (failed after their retries, or
+    lost with a crashed cell): how many, and the command that runs them again."""
+    ran = [c for c in cell_rows if c["status"] not in ("skipped", "no_key")]
+    planned = sum((c.get("n") or 0) * (c.get("repeats") or 1) for c in ran)
+    missing = sum(max(0, (c.get("n") or 0) * (c.get("repeats") or 1) - c["recorded"] + c["errors"]) for c in ran)
+    if not missing:
+        return []
+    cells = sum(1 for c in ran if c["status"] != "ok")
+    head = f"\n{missing} of {planned} example(s) got no answer, in {cells} cell(s); "
+    if not resumable:
+        return [head + "what was answered is saved; this demo cannot be resumed: run `bench demo` again"]
+    return [head + "what was answered is saved", f"run them again with: python -m bench --resume {folder}"]
+
+
+def _recorded_cell(run_id: str, model: str, task: str, n: int, repeats: int, spec) -> dict:
     """A cell whose every example was recorded before a crash that came before its cells.jsonl line:
     its answers are all there, its figures (wall time, memory) were lost with the process. Its batch
     size or concurrency comes from the model's settings, as the cell's own line would have had it
@@ -269,4 +396,4 @@ def _recorded_cell(model: str, task: str, n: int, repeats: int, spec) -> dict:
     local = spec.backend == "transformers"
     return Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats, reason=None,
                 batch_size=spec.batch_size if local else 1, engine=spec.engine if local else None,
-                concurrency=None if local else spec.concurrency).row()
+                concurrency=None if local else spec.concurrency).row(run_id)

@@ -3,6 +3,7 @@ has the machine to itself. The parent scores every completion and is the only wr
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import queue as queue_mod
 import sys
@@ -14,6 +15,7 @@ from bench.backends.base import Request
 from bench.config import TransformersModel
 from bench.errors import InputError, one_line
 from bench.hub import availability
+from bench.shapes import MEMORY_COLUMNS, as_text, pids_text
 from bench.store import CELLS, RECORDS, RunStore
 from bench.worker import Job
 from bench.worker import main as worker_main
@@ -25,8 +27,9 @@ class Cell:
 
     model: str
     task: str
-    status: str = "pending"  # ok | partial (some answers could not be scored) | failed (crashed while running)
-    #                           | skipped (could not load) | no_key
+    status: str = "pending"  # ok | partial (some examples failed or could not be scored) | failed (crashed
+    #                           while running, or not one answer) | skipped (could not load) | no_key | stopped
+    #                           (--max-usd reached before every request was sent)
     reason: str | None = None
     n: int = 0  # examples planned
     resumed_examples: int = 0  # (example, repeat) records kept from before a resume; figures below cover the rest
@@ -51,15 +54,57 @@ class Cell:
     client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
     device: str | None = None
     dtype: str | None = None
-    memory: dict = field(default_factory=dict)  # bytes, by meter name (docs/metrics.md)
+    # memory, in bytes, one column per meter (shapes.MEMORY_COLUMNS, docs/metrics.md); None: not measured
+    peak_rss_bytes: int | None = None
+    nvml_used_peak_bytes: int | None = None
+    torch_allocated_bytes: int | None = None
+    torch_allocated_peak_bytes: int | None = None
+    torch_reserved_peak_bytes: int | None = None
     energy_j: float | None = None  # energy counter delta over the cell's generation; None: unavailable
-    energy_source: str | None = None  # which counter, or why there is none
+    energy_source: str | None = None  # which counter measured energy_j (None when none did)
+    energy_unavailable_reason: str | None = None  # why energy_j is None, when a meter was tried
     joules_per_output_token: float | None = None
-    gpu_other_pids: list | None = None  # other processes on the GPU when the cell started (None: no NVML)
+    gpu_other_processes: int | None = None  # other processes on the GPU when the cell started (None: no NVML)
+    gpu_other_pids: str | None = None  # their pids, space-separated ("" for none; None: no NVML)
+    # served models: the server's own figures over the cell (servermetrics.summary), written flat as
+    # server_* columns so that cells.jsonl keeps one type per column
+    server_metrics: dict | None = None
 
-    def row(self) -> dict:
-        """The cell as written to cells.jsonl (bookkeeping for the spread across repeats left out)."""
-        return {k: v for k, v in self.__dict__.items() if k != "tokens_by_repeat"}
+    def row(self, run_id: str) -> dict:
+        """The cell as written to cells.jsonl: one JSON type per column (bookkeeping for the spread
+        across repeats left out)."""
+        row = {k: v for k, v in self.__dict__.items() if k not in ("tokens_by_repeat", "server_metrics")}
+        return {"run_id": run_id, **row, **server_columns(self.server_metrics)}
+
+    def finish(self, first_error: str | None = None) -> None:
+        """Status and reason of a cell that ran to its end, from its counts; records kept from an
+        earlier session count as answered."""
+        answered = self.resumed_examples + self.recorded - self.errors
+        self.status = status_of(answered, self.errors, self.score_errors)
+        if self.status == "failed":
+            self.reason = f"every request failed; first error: {first_error}"
+        elif self.errors:
+            self.reason = failed_reason(self.errors, first_error)
+
+
+def server_columns(metrics: dict | None) -> dict:
+    """A served cell's server metrics as flat columns: server_running_mean, server_ttft_p95_s, ...;
+    where they came from as server_metrics_url, or why there are none as server_metrics_unavailable."""
+    names = {"source": "server_metrics_url", "unavailable": "server_metrics_unavailable"}
+    return {names.get(k, f"server_{k}"): v for k, v in (metrics or {}).items()}
+
+
+def status_of(answered: int, failed: int, score_errors: int) -> str:
+    """The status of a cell that ran to its end (the one rule, for a run and for its resumption):
+    failed when no example has an answer, partial when any example failed (no answer after the
+    retries) or could not be scored, else ok."""
+    if answered <= 0:
+        return "failed"
+    return "partial" if failed or score_errors else "ok"
+
+
+def failed_reason(failed: int, first_error: str | None) -> str:
+    return f"{failed} example(s) got no answer (first error: {first_error}); --resume runs them again"
 
 
 @dataclass
@@ -119,6 +164,17 @@ def capped(text: str) -> tuple[str, dict]:
     return text[:OUTPUT_CAP_CHARS], {"output_capped": True, "output_chars": len(text)}
 
 
+def _text_capped(value) -> str | None:
+    text = as_text(value)
+    return None if text is None else capped(text)[0]
+
+
+def _numeric(score: scoring.Score) -> scoring.Score:
+    """The score as a float (a user scorer may give an int or a bool); TypeError/ValueError if it is none."""
+    lenient = None if score.lenient is None else float(score.lenient)
+    return dataclasses.replace(score, value=float(score.value), lenient=lenient)
+
+
 class Recorder:
     """Turns completions into scored records and appends them; tracks each cell's totals."""
 
@@ -136,7 +192,7 @@ class Recorder:
                 cell.errors += 1
             else:
                 try:  # scored on the whole answer, stored capped
-                    score = p.scorer(comp["text"], target, **p.inputs.get(ex_id, {}))
+                    score = _numeric(p.scorer(comp["text"], target, **p.inputs.get(ex_id, {})))
                 except Exception as e:  # a scorer bug or an answer it cannot handle: this example only
                     score = scoring.Score(0.0, None, f"scoring failed: {one_line(e)}", lenient=0.0 if p.lenient else None)
                     cell.score_errors += 1
@@ -150,10 +206,10 @@ class Recorder:
                 "run_id": self.store.run_id, "model": cell.model, "task": cell.task, "example_id": ex_id,
                 "repeat": repeat, "prompt_sha256": p.prompt_sha256[ex_id],
                 "output": text, **cap,
-                "extracted": capped(score.extracted)[0] if isinstance(score.extracted, str) else score.extracted,
-                "target": target,
+                # one JSON type per column (pandas, Parquet): a structured reading is stored as its JSON text
+                "extracted": _text_capped(score.extracted), "target": target,
                 "score": score.value, **({} if score.lenient is None else {"score_lenient": score.lenient}),
-                "score_reason": score.reason, "score_details": score.details,
+                "score_reason": str(score.reason), "score_details": as_text(score.details),
                 "truncated": comp["finish_reason"] == "length",
                 **{k: v for k, v in comp.items() if k != "text"},
             })
@@ -196,6 +252,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     proc = ctx.Process(target=worker_main, args=(spec, device, spec_dir, jobs, q), daemon=True)
     proc.start()
     bars: dict[str, object] = {}
+    failed_rows: dict[str, list[str]] = {}  # task -> errors of rows without an answer (none from today's backend)
     finished = gone = False
     try:
         while True:
@@ -224,14 +281,17 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                 if task not in bars:
                     bars[task] = progress(total=cell.n * cell.repeats - cell.resumed_examples, desc=f"{name} x {task}")
                 recorder.record(cell, ids, comps, repeat)
+                failed_rows.setdefault(task, []).extend(c["error"] for c in comps if c.get("error"))
                 bars[task].update(len(ids))
             elif kind == "cell":
                 _, task, figures = msg
                 c = cells[task]
-                c.status = "partial" if c.score_errors else "ok"
+                c.finish(first_error=next(iter(failed_rows.get(task, [])), None))
                 throughput(c, figures["wall_s_per_repeat"])
-                c.memory, c.energy_j, c.energy_source = figures["memory"], figures["energy_j"], figures["energy_source"]
-                c.gpu_other_pids = figures["gpu_other_pids"]
+                for key in MEMORY_COLUMNS + ("energy_j", "energy_source", "energy_unavailable_reason"):
+                    setattr(c, key, figures.get(key))
+                others = figures["gpu_other_pids"]
+                c.gpu_other_processes, c.gpu_other_pids = None if others is None else len(others), pids_text(others)
                 if c.energy_j is not None and c.output_tokens:
                     c.joules_per_output_token = c.energy_j / c.output_tokens
                 if task in bars:
@@ -276,10 +336,37 @@ def _death(exitcode: int | None) -> str:
 
 
 def write_cells(store: RunStore, cells: list[Cell]) -> None:
-    store.append(CELLS, [c.row() for c in cells])
+    store.append(CELLS, [c.row(store.run_id) for c in cells])
 
 
 def stderr_progress(total: int, desc: str):
-    from tqdm import tqdm
+    """A live bar on a terminal; in a file or a pipe (CI logs), one line per finished cell instead
+    of the bar's carriage-return frames."""
+    if getattr(sys.stderr, "isatty", lambda: False)():
+        from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="ex", file=sys.stderr, leave=True, dynamic_ncols=True)
+        return tqdm(total=total, desc=desc, unit="ex", file=sys.stderr, leave=True, dynamic_ncols=True)
+    return LineProgress(total, desc)
+
+
+class LineProgress:
+    """The progress bar's interface (update, set_postfix, close), printing one line when closed:
+    'model x task: 16/16 examples (retries=3)'. No time: a local cell's bar starts at its first
+    batch, so its span would understate the cell; the table has the cell's wall time."""
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self.n, self.postfix, self._closed = total, desc, 0, {}, False
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+    def set_postfix(self, values: dict, refresh: bool = True) -> None:
+        self.postfix = dict(values)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        extra = ", ".join(f"{k}={v}" for k, v in self.postfix.items() if v)
+        print(f"{self.desc}: {self.n}/{self.total} examples" + (f" ({extra})" if extra else ""),
+              file=sys.stderr, flush=True)

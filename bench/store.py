@@ -1,7 +1,9 @@
 """The run folder: manifest.json, append-only records.jsonl and cells.jsonl, read back for reports.
 
 Only the parent process writes here. Records are flushed and fsynced as each batch lands, so a
-crash loses at most the batch in flight.
+crash loses at most the batch in flight. Every write (the report's too) goes through `guarded`: a
+disk that refuses it (full, quota, read-only) raises StorageError naming the file, never a
+half-written temporary file.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import os
 import re
 import secrets
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.errors import InputError
+from bench.errors import InputError, StorageError, storage_errno
 
 MANIFEST, RECORDS, CELLS = "manifest.json", "records.jsonl", "cells.jsonl"
 
@@ -52,6 +55,67 @@ def safe_text(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
+@contextmanager
+def guarded(path: Path, tmp: Path | None = None):
+    """Around a write of `path` (through `tmp`): on any failure the temporary file is removed, and an
+    OSError saying the disk cannot take the write becomes a StorageError naming `path`."""
+    try:
+        yield
+    except BaseException as e:
+        if tmp is not None:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only or failing disk: nothing more can be done about it here
+        if storage_errno(e):
+            raise StorageError(path, e) from None
+        raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Unbuffered: nothing is left in a buffer to be written later, after a failure was handled."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace a file, fsynced: a reader (or a crash) sees the old file or the new one, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    with guarded(path, tmp):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+
+
+def append_bytes(path: Path, data: bytes) -> None:
+    """Append and fsync. If the disk refuses, the file is cut back to where it was: no torn line is
+    left, and what the failed write held is simply not there (a resume runs it again)."""
+    with guarded(path):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            start = os.fstat(fd).st_size  # one writer per run (the run lock, and RunStore's own lock)
+            try:
+                _write_all(fd, data)
+            except OSError:
+                try:
+                    os.ftruncate(fd, start)
+                except OSError:
+                    pass  # left as a torn tail, which a resume cuts off
+                raise
+        finally:
+            os.close(fd)
+
+
+def make_dirs(path: Path) -> None:
+    with guarded(path):
+        path.mkdir(parents=True, exist_ok=True)
+
+
 class RunStore:
     def __init__(self, path: Path):
         self.path = path
@@ -61,37 +125,32 @@ class RunStore:
     @classmethod
     def create(cls, out: Path) -> RunStore:
         check_writable(out)
-        out.mkdir(parents=True, exist_ok=True)
+        make_dirs(out)
         path = out / new_run_id()
-        path.mkdir()  # a clash of run ids fails loudly instead of mixing two runs
+        with guarded(path):
+            path.mkdir()  # a clash of run ids fails loudly instead of mixing two runs
         return cls(path)
 
     def write_manifest(self, manifest: dict) -> None:
         """Replace manifest.json atomically: a reader sees the old or the new one, never half."""
-        tmp = self.path / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path / MANIFEST)
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
+        atomic_write(self.path / MANIFEST, text.encode("utf-8"))
 
     def append(self, name: str, rows: list[dict]) -> None:
         if not rows:
             return
         data = "".join(_dumps(_finite(r)) + "\n" for r in rows).encode("utf-8")
-        with self._write_lock, open(self.path / name, "ab") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        with self._write_lock:
+            append_bytes(self.path / name, data)
 
     def rewrite(self, name: str, rows: list[dict]) -> None:
         """Replace a JSON-lines file atomically (a crash leaves the old or the new one, never half)."""
-        tmp = self.path / (name + ".tmp")
-        with self._write_lock, open(tmp, "wb") as f:
-            f.write("".join(_dumps(_finite(r)) + "\n" for r in rows).encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path / name)
+        data = "".join(_dumps(_finite(r)) + "\n" for r in rows).encode("utf-8")
+        with self._write_lock:
+            atomic_write(self.path / name, data)
 
     def write_text(self, name: str, text: str) -> None:
-        (self.path / name).write_text(text, encoding="utf-8")
+        atomic_write(self.path / name, text.encode("utf-8"))
 
 
 def _finite(obj: Any) -> Any:
@@ -130,7 +189,7 @@ def drop_torn_tail(path: Path) -> int:
     if not path.exists():
         return 0
     size = path.stat().st_size
-    with open(path, "rb+") as f:
+    with guarded(path), open(path, "rb+") as f:
         if size == 0:
             return 0
         f.seek(size - 1)

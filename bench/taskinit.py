@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.config import NAME_RE
+from bench.config import name_problem
 from bench.errors import InputError
 
 MAX_LABELS = 50  # more distinct values than this is not a closed label set
@@ -117,8 +117,9 @@ def build(data_file: Path, input_col: str, target_col: str, out_dir: Path, name:
                              f"fill it or remove the row")
         values.append(v)
     name = name or re.sub(r"[^A-Za-z0-9._-]+", "_", data_file.stem).strip("._-") or "my_task"
-    if not re.match(NAME_RE, name):
-        raise InputError(f"--name {name!r}: use letters, digits, '.', '_' or '-'")
+    problem = name_problem(name)
+    if problem:
+        raise InputError(f"--name {name!r}: a task name {problem}")
     decision = decide(values, len(rows))
     mapping: dict[str, str] = {}
     inp = _placeholder(input_col, "input", mapping)
@@ -160,13 +161,20 @@ def init(data_file: Path, input_col: str, target_col: str, out_dir: Path = Path(
 
     if not data_file.is_file():
         raise InputError(f"{data_file}: data file not found")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: this is a file; pass the folder to write the task file into")
     rows = tasks.read_file(data_file)
     name, text, said = build(data_file, input_col, target_col, out_dir, name, rows)
     path = out_dir / f"{name}.toml"
     if path.exists():
         raise InputError(f"{path}: already exists; refusing to overwrite it (pass --name or --out, or remove it)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:  # a file where a parent folder should be, no permission, a full disk
+        if path.is_file():  # nothing half-written
+            path.unlink()
+        raise InputError(f"--out {out_dir}: cannot write {path} ({e.strerror or e}); pass another folder") from None
     try:
         runner.plan(tasks.load(load_task(path)))  # what `bench validate` checks: data, templates, targets
     except InputError:

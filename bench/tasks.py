@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.config import Task, placeholders, task_text, where
+from bench.config import Task, placeholders, task_text, template_fields, where
 from bench.errors import InputError, one_line
 
 
@@ -299,6 +299,7 @@ def _check_placeholders(task: Task, examples: list[Example]) -> None:
     for key, template in task.spec.templates().items():
         try:
             names = placeholders(template)
+            indexed = [f for f in template_fields(template) if "[" in f]
         except ValueError as e:
             raise InputError(f"{_where(task, tuple(key.split('.')))}: {e}") from None
         for ex in examples:
@@ -308,3 +309,10 @@ def _check_placeholders(task: Task, examples: list[Example]) -> None:
                     f"{_where(task, tuple(key.split('.')))}: placeholder {{{missing[0]}}} is not a field of "
                     f"example {ex.id!r} (fields: {', '.join(sorted(ex.fields))}); map it under [data.fields] "
                     f"or fix the template")
+            for name in indexed:  # '{text[0]}' would be one character of the text, the same in most prompts
+                value = ex.fields[name.split("[")[0]]
+                if not isinstance(value, (list, dict)):
+                    raise InputError(
+                        f"{_where(task, tuple(key.split('.')))}: placeholder {{{name}}} reads into field "
+                        f"{name.split('[')[0]!r}, which is not a list or a table in example {ex.id!r} (it is "
+                        f"{type(value).__name__}); use {{{name.split('[')[0]}}}")

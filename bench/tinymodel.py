@@ -31,7 +31,8 @@ def train_tokenizer(lines: list[str], vocab_size: int = 600):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)  # its bars printed blank lines before the demo's output
     tok.train_from_iterator(lines, trainer=trainer)
     from tokenizers.processors import TemplateProcessing
 

@@ -82,11 +82,11 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
             finally:  # the meters' threads stop whatever happened
                 joules, nvml_peak = energy.stop(), gpu_memory.stop()
             queue.put(("cell", job.task, {"wall_s": sum(walls), "wall_s_per_repeat": walls,
-                                          "energy_j": joules, "energy_source": energy.source or energy.why,
-                                          "gpu_other_pids": others,
-                                          "memory": {"peak_rss_bytes": measure.peak_rss_bytes(),
-                                                     "nvml_used_peak_bytes": nvml_peak,
-                                                     **measure.torch_memory(backend.device)}}))
+                                          "energy_j": joules, "energy_source": energy.source,
+                                          "energy_unavailable_reason": None if energy.source else energy.why,
+                                          "gpu_other_pids": others, "peak_rss_bytes": measure.peak_rss_bytes(),
+                                          "nvml_used_peak_bytes": nvml_peak,
+                                          **measure.torch_memory(backend.device)}))
         except Exception as e:
             queue.put(("cell_failed", job.task, one_line(e), traceback.format_exc(limit=3)))
     backend.close()

@@ -9,6 +9,7 @@ injectable faults. Its log of when each first and last token left is the ground 
 
 from __future__ import annotations
 
+import email.utils
 import json
 import random
 import re
@@ -48,10 +49,16 @@ class FakeAPI:
     model_name: str | None = None  # the name reported back (default: the requested one)
     fault: Callable[[int], str | None] = lambda index: None  # which fault to inject on request `index`
     retry_after_s: float = 0.05
+    retry_after_form: str = "seconds"  # how a 429 says it: seconds | ms (retry-after-ms) | date (an HTTP date)
     slow_s: float = 5.0
     expected_key: str | None = None  # when set, other keys get 401
     wire_swaps: dict = field(default_factory=dict)  # bytes -> bytes replaced in response bodies (invalid UTF-8)
+    # usage counted with this function of a text instead of words (plus OpenAI's chat overhead of
+    # 3 tokens a message and 3 for the reply, for the prompt): see pretokens() for a realistic one
+    count_tokens: Callable[[str], int] | None = None
     log: list[Served] = field(default_factory=list)
+    port: int = 0  # 0: any free port
+    get_routes: dict = field(default_factory=dict)  # path -> f(api) -> (status, content type, body text)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -60,7 +67,7 @@ class FakeAPI:
         class Handler(_Handler):
             server_api = api
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
@@ -95,6 +102,13 @@ class FakeAPI:
             self.log.append(s)
             return s
 
+    def retry_after_headers(self) -> dict:
+        if self.retry_after_form == "ms":
+            return {"retry-after-ms": str(round(self.retry_after_s * 1000))}
+        if self.retry_after_form == "date":  # whole seconds, as HTTP dates are
+            return {"Retry-After": email.utils.formatdate(time.time() + self.retry_after_s, usegmt=True)}
+        return {"Retry-After": str(self.retry_after_s)}
+
     def answer_tokens(self, messages: list[dict]) -> list[str]:
         words = re.findall(r"\s*\S+", self.reply(messages)) or [" "]
         if self.tokens is not None:
@@ -114,9 +128,22 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def _prompt_tokens(body: dict) -> int:
-    text = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
-    return len(re.findall(r"\S+", text + " " + str(body.get("system", ""))))
+def _prompt_tokens(body: dict, count: Callable[[str], int] | None = None) -> int:
+    texts = [str(m.get("content", "")) for m in body.get("messages", [])] + (
+        [str(body["system"])] if body.get("system") else [])
+    if count is not None:
+        return sum(count(t) + 3 for t in texts) + 3
+    return len(re.findall(r"\S+", " ".join(texts)))
+
+
+# GPT-4o's pre-tokenizer (o200k_base's split pattern, in re's dialect): a byte-pair tokenizer never
+# merges across these pieces, and common English words are one token each, so their count is close
+# to a real tokenizer's. On the shipped tasks it is 0.84-1.00 of o200k_base (docs/cost.md).
+_PRETOKEN = re.compile(r"'(?:[sdmt]|ll|ve|re)|[^\r\n\w]?[^\W\d_]+|\d{1,3}| ?[^\s\w]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+")
+
+
+def pretokens(text: str) -> int:
+    return len(_PRETOKEN.findall(text))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -176,6 +203,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ routing
 
+    def do_GET(self) -> None:
+        route = self.server_api.get_routes.get(self.path)
+        status, kind, text = route(self.server_api) if route else (404, "text/plain", f"no route {self.path}")
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:
         api = self.server_api
         length = int(self.headers.get("Content-Length", 0))
@@ -187,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
         if api.expected_key is not None and key != api.expected_key:
             return self._error(anthropic, 401, f"Incorrect API key provided: {key[:3]}...{key[-12:]}")
         if served.fault == "429":
-            return self._error(anthropic, 429, "rate limited", {"Retry-After": str(api.retry_after_s)})
+            return self._error(anthropic, 429, "rate limited", api.retry_after_headers())
         if served.fault == "500":
             return self._error(anthropic, 500, "internal error")
         if served.fault == "slow":
@@ -198,7 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
         limit = body.get("max_completion_tokens") or body.get("max_tokens") or len(tokens)
         finish = "length" if len(tokens) > limit else "stop"
         tokens = tokens[:limit]
-        served.output_tokens = len(tokens)
+        served.output_tokens = len(tokens) if api.count_tokens is None else min(limit, api.count_tokens("".join(tokens)))
         model = api.model_name or body.get("model", "fake")
         usage = served.fault != "no_usage"
         if anthropic:
@@ -232,8 +269,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _openai(self, served: Served, body: dict, tokens: list[str], finish: str, model: str, usage: bool) -> None:
         api = self.server_api
-        n_in = _prompt_tokens(body)
-        usage_obj = {"prompt_tokens": n_in, "completion_tokens": len(tokens), "total_tokens": n_in + len(tokens)}
+        n_in, n_out = _prompt_tokens(body, api.count_tokens), served.output_tokens
+        usage_obj = {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out}
         base = {"id": f"chatcmpl-{served.index}", "object": "chat.completion.chunk", "created": 1, "model": model}
         if not body.get("stream"):
             time.sleep(api.latency_s or api.ttft_s + api.itl_s * max(0, len(tokens) - 1))
@@ -264,7 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _anthropic(self, served: Served, body: dict, tokens: list[str], finish: str, model: str, usage: bool) -> None:
         api = self.server_api
-        n_in = _prompt_tokens(body)
+        n_in = _prompt_tokens(body, api.count_tokens)
         stop_reason = "max_tokens" if finish == "length" else "end_turn"
         msg = {"id": f"msg_{served.index}", "type": "message", "role": "assistant", "model": model,
                "content": [], "stop_reason": None, "stop_sequence": None,
@@ -273,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(api.latency_s or api.ttft_s + api.itl_s * max(0, len(tokens) - 1))
             served.first_token_at = served.last_token_at = time.perf_counter()
             msg.update(content=[{"type": "text", "text": "".join(tokens)}], stop_reason=stop_reason,
-                       usage={"input_tokens": n_in, "output_tokens": len(tokens)})
+                       usage={"input_tokens": n_in, "output_tokens": served.output_tokens})
             return self._json(200, msg)
 
         def sse(event: str, obj: dict) -> str:
@@ -288,7 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not ok:
             return
         self._chunk(sse("content_block_stop", {"index": 0}))
-        delta_usage = {"output_tokens": len(tokens)} if usage else {"output_tokens": None}
+        delta_usage = {"output_tokens": served.output_tokens} if usage else {"output_tokens": None}
         self._chunk(sse("message_delta", {"delta": {"stop_reason": stop_reason, "stop_sequence": None},
                                           "usage": delta_usage}))
         self._chunk(sse("message_stop", {}))

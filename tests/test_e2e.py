@@ -45,7 +45,7 @@ def run(tiny_models, tmp_path_factory):
 def test_exit_code_and_printed_table(run):
     proc, folder, _ = run
     assert proc.returncode == 3, proc.stderr  # one model was skipped: a partial run
-    assert "skipping missing: not cached, and offline" in proc.stderr
+    assert "skipping 1 local model, not cached, and offline (HF_HUB_OFFLINE is set): missing\n" in proc.stderr
     assert "skipping broken: OSError" in proc.stderr
     assert "Traceback" not in proc.stderr
     for name in ("tiny-chat", "tiny-plain", "invoice_fields", "order_math", "ticket_routing", "acc %", "95% CI"):
@@ -124,7 +124,7 @@ def test_summary_agrees_with_records_and_cells(run):
         assert int(row["output_tokens"]) == tokens == cell["output_tokens"]
         assert math.isclose(float(row["output_tokens_per_s"]), tokens / cell["wall_s"])
         assert float(row["latency_p50_s"]) <= float(row["latency_p90_s"]) <= float(row["latency_p95_s"]) <= float(row["latency_p99_s"])
-        assert cell["memory"]["peak_rss_bytes"] > 0 and cell["load_s"] > 0 and cell["batch_size"] == 4
+        assert cell["peak_rss_bytes"] > 0 and cell["load_s"] > 0 and cell["batch_size"] == 4
     md = (folder / "summary.md").read_text()
     assert "| tiny-chat | invoice_fields | ok |" in md and f"missing x {', '.join(local_tasks(TASKS))}" in md
 

@@ -81,7 +81,7 @@ def test_missing_key_is_skipped_with_a_reason_and_local_models_still_run(tiny_mo
         proc = cli("--config", config(tmp_path, tiny_models, api), "--tasks-dir", str(TASKS),
                    "--tasks", "ticket_routing", "--limit", "2", "--out", str(tmp_path / "res"))
     assert proc.returncode == 0, proc.stderr  # a model without its key is reported, not a failure
-    assert "skipping gpt-fake: environment variable E2E_KEY is not set" in proc.stderr
+    assert "skipping 2 API models, environment variable E2E_KEY is not set: gpt-fake, claude-fake" in proc.stderr
     (folder,) = (tmp_path / "res").iterdir()
     rows, _ = read(folder)
     assert {r["model"]: r["status"] for r in rows} == {"tiny-chat": "ok", "gpt-fake": "no_key", "claude-fake": "no_key"}

@@ -3,6 +3,7 @@ success, refusal, server errors, rate limits, a kill and a resume, and hostile a
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -192,7 +193,7 @@ def test_hostile_answers_are_stored_safely_and_the_summary_holds(tmp_path):
                       "--out", str(tmp_path / "res")], tmp_path / "out.txt")
         proc.wait(timeout=120)
     out = (tmp_path / "out.txt").read_text(encoding="utf-8")
-    assert proc.returncode == 0, out
+    assert proc.returncode == 3, out  # the example whose answer was not UTF-8 got none: partial cells
     (run,) = (tmp_path / "res").iterdir()
     raw = (run / "records.jsonl").read_bytes()
     raw.decode("utf-8")  # strict
@@ -213,7 +214,7 @@ def test_hostile_answers_are_stored_safely_and_the_summary_holds(tmp_path):
     head = rows[0].strip("| ").split(" | ")
     for model in ("gpt-fake", "claude-fake"):  # one failed example among four, counted
         row = dict(zip(head, next(line for line in rows if line.startswith(f"| {model} |")).strip("| ").split(" | ")))
-        assert (row["task"], row["status"], row["n"], row["err"]) == ("ticket_routing", "ok", "4", "1")
+        assert (row["task"], row["status"], row["n"], row["err"]) == ("ticket_routing", "partial", "4", "1")
         # the hostile answer starts with its label but is not only the label: lenient reads it, strict does not
         assert (row["acc %"], row["lenient %"]) == ("25.0", "50.0")  # strict: example 3; lenient: 0 and 3
 
@@ -286,3 +287,67 @@ def test_a_killed_worker_loses_only_its_own_cells_and_resume_completes_them(tiny
     cells = [json.loads(x) for x in (run / "cells.jsonl").read_text().splitlines()]
     assert len(cells) == 2 and {c["status"] for c in cells} == {"ok"}
     assert any(c["model"] == "tiny-chat" and c["resumed_examples"] > 0 for c in cells)
+
+
+def last_lines(text: str, n: int = 2) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()][-n:]
+
+
+def test_failed_requests_make_the_cell_partial_and_say_how_to_resume(tmp_path):
+    """Requests that still fail after their retries: the cell is partial (exit 3) and the run ends by
+    saying how many examples got no answer and how to run them again. A resume whose retries all
+    fail again keeps the answers of the first session: still partial, never "every request failed"."""
+    n = 20
+    with FakeAPI(itl_s=0.001, reply=right_queue) as api:
+        api.faults_at_rate(0.4, seed=3, kinds=("500",))
+        cfg = write_models_toml(tmp_path / "models.toml", {}, extra=api_table("gpt-fake", api, concurrency=4,
+                                                                               max_attempts=1))
+        proc = start(["--config", str(cfg), "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--limit", str(n),
+                      "--out", str(tmp_path / "res")], tmp_path / "out1.txt")
+        proc.wait(timeout=120)
+        (run,) = (tmp_path / "res").iterdir()
+        out = (tmp_path / "out1.txt").read_text()
+        failed = sum(1 for r in records(run) if r["error"])
+        assert 0 < failed < n
+        assert proc.returncode == 3, out
+        (cell,) = [json.loads(x) for x in (run / "cells.jsonl").read_text().splitlines()]
+        assert (cell["status"], cell["errors"]) == ("partial", failed)
+        assert f"{failed} example(s) got no answer" in cell["reason"]
+        assert last_lines(out) == [f"{failed} of {n} example(s) got no answer, in 1 cell(s); what was answered is saved",
+                                   f"run them again with: python -m bench --resume {run}"], out
+
+        api.fault = lambda index: "500"  # every retry fails
+        proc = start(["--resume", str(run)], tmp_path / "out2.txt")
+        proc.wait(timeout=120)
+        out = (tmp_path / "out2.txt").read_text()
+        assert proc.returncode == 3, out
+        (cell,) = [json.loads(x) for x in (run / "cells.jsonl").read_text().splitlines()]
+        assert (cell["status"], cell["errors"], cell["recorded"]) == ("partial", failed, n), cell
+        assert "every request failed" not in out and f"{failed} of {n} example(s) got no answer" in out
+        summary = {r["model"]: r for r in csv.DictReader((run / "summary.csv").open(encoding="utf-8"))}
+        assert summary["gpt-fake"]["status"] == "partial"
+
+        api.fault = lambda index: None  # the provider recovers
+        proc = start(["--resume", str(run)], tmp_path / "out3.txt")
+        proc.wait(timeout=120)
+        out = (tmp_path / "out3.txt").read_text()
+    assert proc.returncode == 0, out
+    assert "got no answer" not in out and "--resume" not in out
+    (cell,) = [json.loads(x) for x in (run / "cells.jsonl").read_text().splitlines()]
+    assert (cell["status"], cell["errors"], cell["reason"]) == ("ok", 0, None)
+    assert sorted(r["example_id"] for r in records(run)) == sorted(t["id"] for t in TICKETS[:n])
+
+
+def test_a_cell_whose_every_request_failed_has_failed_and_the_run_ran_nothing(tmp_path):
+    with FakeAPI(reply=right_queue) as api:
+        api.fault = lambda index: "500"
+        cfg = write_models_toml(tmp_path / "models.toml", {}, extra=api_table("gpt-fake", api, max_attempts=1))
+        proc = start(["--config", str(cfg), "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--limit", "3",
+                      "--out", str(tmp_path / "res")], tmp_path / "out.txt")
+        proc.wait(timeout=120)
+    out = (tmp_path / "out.txt").read_text()
+    (run,) = (tmp_path / "res").iterdir()
+    (cell,) = [json.loads(x) for x in (run / "cells.jsonl").read_text().splitlines()]
+    assert proc.returncode == 4, out
+    assert cell["status"] == "failed" and cell["reason"].startswith("every request failed; first error: ")
+    assert last_lines(out)[-1] == f"run them again with: python -m bench --resume {run}"

@@ -164,7 +164,7 @@ def test_a_run_skips_an_unreachable_hub_task_and_runs_the_rest(tmp_path, monkeyp
                  "gsm8k,ticket_routing", "--limit", "2", "--out", str(tmp_path / "res")])
     captured = capsys.readouterr()
     assert code == 3, captured.err  # some cells skipped
-    assert re.search(r"^skipping task gsm8k: .*cannot be fetched now", captured.err, re.M), captured.err
+    assert re.search(r"^skipping 1 Hub task, data not cached, and offline .*: gsm8k$", captured.err, re.M), captured.err
     run = next((tmp_path / "res").iterdir())
     cells = {c["task"]: c for c in map(json.loads, (run / "cells.jsonl").read_text().splitlines())}
     assert cells["ticket_routing"]["status"] == "ok"

@@ -117,6 +117,7 @@ def test_labels_with_braces_do_not_break_the_prompt(tmp_path, capsys):
     (["--input", "nope", "--target", "verdict"], "--input 'nope': no such column"),
     (["--input", "review text", "--target", "verdict", "--name", "bad name!"], "--name 'bad name!'"),
     (["--input", "verdict", "--target", "verdict"], "the same column"),
+    (["--input", "review text", "--target", "verdict", "--name", ".."], "--name '..': a task name cannot be only dots"),
 ])
 def test_bad_arguments(tmp_path, capsys, args, message):
     path = write_jsonl(tmp_path / "r.jsonl", label_rows())
@@ -156,3 +157,21 @@ def test_an_id_column_is_used_only_when_unique(tmp_path, capsys):
     assert code == 0 and "example ids: column 'ticket_id'" in out
     toml, _, _ = written(tmp_path, "r")
     assert toml["data"]["id"] == "ticket_id"
+
+
+def test_out_that_is_a_file(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "r.jsonl", label_rows())
+    (tmp_path / "tasks").write_text("a file where the folder should be")
+    code, _, err = init(tmp_path, capsys, path, "--input", "review text", "--target", "verdict")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"--out {tmp_path / 'tasks'}: this is a file" in err
+    assert (tmp_path / "tasks").read_text() == "a file where the folder should be"
+
+
+def test_out_below_a_file(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "r.jsonl", label_rows())
+    (tmp_path / "afile").write_text("x")
+    code = main(["task", "init", str(path), "--input", "review text", "--target", "verdict",
+                 "--out", str(tmp_path / "afile" / "tasks")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: --out ") and "cannot write" in err and "Traceback" not in err, err

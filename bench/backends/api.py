@@ -1,6 +1,7 @@
 """What the API backends share: the key from the environment, a concurrency limit, retries with
-capped exponential backoff that honour Retry-After, a whole-response timeout, and token counts
-from the server's usage (or the configured tokenizer, never stream chunks).
+capped exponential backoff that honour the server's wait (retry-after-ms, Retry-After in seconds
+or as an HTTP date), a whole-response timeout, and token counts from the server's usage (or the
+configured tokenizer, never stream chunks).
 
 A subclass implements one attempt: `_attempt(client, request, sent_at) -> Attempt`.
 """
@@ -8,8 +9,11 @@ A subclass implements one attempt: `_attempt(client, request, sent_at) -> Attemp
 from __future__ import annotations
 
 import asyncio
+import datetime
+import email.utils
 import os
 import random
+import time
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -74,12 +78,32 @@ def redact(message: str, secret: str | None) -> str:
     return message
 
 
-def retry_after(headers) -> float | None:
-    value = headers.get("retry-after") if headers is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:  # an HTTP date: fall back to our own backoff
+def retry_after(headers, now_s: float | None = None) -> float | None:
+    """Seconds the server asks us to wait, from `retry-after-ms` (OpenAI's, read first as the OpenAI
+    SDK does) or `Retry-After` as seconds or as an HTTP date; None when absent or unreadable (our own
+    backoff then). now_s: the Unix time to count a date from (tests)."""
+    if headers is None:
         return None
+    ms = headers.get("retry-after-ms")
+    try:
+        if ms is not None:
+            return max(0.0, float(ms) / 1000)
+    except ValueError:
+        pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:  # an HTTP date: "Wed, 21 Oct 2026 07:28:00 GMT"
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a date without a zone is read as such
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - (time.time() if now_s is None else now_s))
 
 
 def classify(e: BaseException) -> AttemptError:
@@ -162,20 +186,21 @@ class ApiBackend:
         self._turn = (self._turn + 1) % len(self.clients)
         return self.clients[self._turn]
 
-    async def warm_up(self, request: Request) -> None:
+    async def warm_up(self, request: Request) -> list[Attempt | None]:
         """One untimed attempt per SDK client before any clock starts: connection setup (TLS) and
         the SDK's first-call costs are paid here, not by the first examples. Not recorded, but the
-        provider bills it (one request per 8 of concurrency), so it asks for one token only. A failure
+        provider bills it (one request per 8 of concurrency), so it asks for one token only; returns
+        each attempt (its usage is charged to a --max-usd budget), None for one that failed. A failure
         here is ignored: it shows up again, recorded, on the real requests."""
         self.open()
         request = replace(request, max_new_tokens=1)
 
-        async def once(client) -> None:
+        async def once(client) -> Attempt | None:
             try:
-                await asyncio.wait_for(self._attempt(client, request, measure.now()), self.spec.timeout_s)
+                return await asyncio.wait_for(self._attempt(client, request, measure.now()), self.spec.timeout_s)
             except Exception:
-                pass
-        await asyncio.gather(*(once(c) for c in self.clients))
+                return None
+        return list(await asyncio.gather(*(once(c) for c in self.clients)))
 
     async def aclose(self) -> None:
         """Close the clients' connections; call it inside the loop that used them."""
@@ -192,10 +217,14 @@ class ApiBackend:
         queued_at = measure.now()
         return list(await asyncio.gather(*(self.complete(r, queued_at) for r in requests)))
 
-    async def complete(self, request: Request, queued_at: float, on_retry=None) -> Completion:
-        """One request with retries; queue_s is the wait for a concurrency slot since queued_at."""
+    async def complete(self, request: Request, queued_at: float, on_retry=None, admit=None) -> Completion | None:
+        """One request with retries; queue_s is the wait for a concurrency slot since queued_at.
+        admit(request), asked with the slot held just before sending (a --max-usd budget reserving
+        the request's worst case), may refuse it: then nothing is sent and None is returned."""
         self.open()  # at once if the caller did not; setting up clients is not queueing
         async with self._slots:
+            if admit is not None and not admit(request):
+                return None
             queue_s = measure.now() - max(queued_at, self._opened_at)
             retries, waited = 0, 0.0
             while True:

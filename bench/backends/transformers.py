@@ -49,6 +49,37 @@ def model_location(model: str, base: Path) -> str:
     return str(path) if path.is_dir() else model
 
 
+# where a config.json states the context length (positions the model can attend to), by family
+CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx")
+
+
+def context_length(config: dict) -> tuple[int, str] | None:
+    """The context length in tokens from a model's config.json (or a multimodal model's
+    text_config), and the key it came from; None when the config does not say."""
+    for prefix, cfg in (("", config), ("text_config.", config.get("text_config"))):
+        if isinstance(cfg, dict):
+            for key in CONTEXT_KEYS:
+                value = cfg.get(key)
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    return value, prefix + key
+    return None
+
+
+def config_file(model: str, revision: str, base: Path) -> Path | None:
+    """The model's config.json if it is on this machine (a local folder, or the Hub cache); never
+    downloads."""
+    location = Path(model_location(model, base))
+    if location.is_dir():
+        return location / "config.json" if (location / "config.json").is_file() else None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(model, "config.json", revision=revision)
+    except Exception:  # a malformed id: the load reports it
+        return None
+    return Path(cached) if isinstance(cached, str) else None
+
+
 def resolved_revision(model: str, revision: str) -> str | None:
     """The commit a Hub model was loaded from, read from the Hub cache's snapshot folder
     (None for a local folder, or when the files did not come through the cache)."""
@@ -73,6 +104,7 @@ class TransformersBackend:
         self.model = self.tokenizer = None
         self.device = "cpu"
         self.template = "none"
+        self.context_tokens: int | None = None  # the model's context length, when its config says
 
     # ------------------------------------------------------------ load
 
@@ -89,6 +121,8 @@ class TransformersBackend:
         self.model = AutoModelForCausalLM.from_pretrained(
             self.location, dtype=dtype, device_map=self.spec.device_map or self.device, **kw)
         self.model.eval()
+        found = context_length(self.model.config.to_dict())
+        self.context_tokens = found[0] if found else None
         self.device = placed_on(self.model, self.device)
         measure.sync(self.device)
         load_s = measure.now() - t0
@@ -154,6 +188,11 @@ class TransformersBackend:
             raise ValueError("a batch must share max_new_tokens and stop strings")
         enc = self.encode(requests)
         width = enc["input_ids"].shape[1]
+        if self.context_tokens is not None and width + max_new > self.context_tokens:
+            # past its positions a model fails obscurely or runs on into noise: say which limit was hit
+            raise ValueError(f"a prompt of {width} tokens plus max_new_tokens {max_new} exceed the model's "
+                             f"context length of {self.context_tokens} tokens; lower max_new_tokens in the "
+                             f"task's [generation] table or shorten the prompt")
         eos = self.eos_ids[:0] if speed else self.eos_ids
         recorder = _FinishRecorder(width, eos, None if speed else self._stop_criteria(stop), len(requests))
         first = _FirstStep(self.device)

@@ -12,6 +12,7 @@ from pathlib import Path
 from bench.errors import InputError
 from bench.report import html, plots, summary, table
 from bench.report.runs import Merged, merge, reprice
+from bench.store import atomic_write, make_dirs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DEFAULT_UTILISATION = 0.5
@@ -81,13 +82,12 @@ def check_out(out: Path) -> None:
 
 
 def write(out: Path, files: dict[str, bytes]) -> None:
-    """Each file replaced atomically: a reader sees the old report or the new one."""
+    """Each file replaced atomically: a reader sees the old report or the new one. A disk that
+    refuses a file raises StorageError naming it, its temporary file removed."""
     for rel, data in files.items():
         path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        make_dirs(path.parent)
+        atomic_write(path, data)
 
 
 def default_out(folders: list[Path]) -> Path:

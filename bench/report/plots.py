@@ -293,16 +293,18 @@ def monthly_cost(plt, rows: list[dict], baseline, utilisation: float, title: str
                 drawn.append(r)
             else:
                 free.append(r["model"])
-        elif c.requests_per_s and p.usd_per_hour:
-            ys = [cost.self_hosted_monthly_usd(v, p.usd_per_hour, c.requests_per_s, utilisation) for v in volumes]
+        elif r["requests_per_s"] and p.usd_per_hour:
+            rps = r["requests_per_s"]  # a sweep's capacity at its latency target when there is one
+            ys = [cost.self_hosted_monthly_usd(v, p.usd_per_hour, rps, utilisation) for v in volumes]
+            source = "sweep capacity" if (r.get("capacity_source") or "").startswith("sweep") else "run throughput"
             ax.step(volumes, ys, where="post", lw=2, ls="--",
                     label=label(f"{r['model']} ({p.hardware} ${p.usd_per_hour:g}/h, "
-                                f"{c.requests_per_s * utilisation:.3g} req/s per box at {utilisation:.0%})"))
+                                f"{rps * utilisation:.3g} req/s per box at {utilisation:.0%}, {source})"))
             drawn.append(r)
             if baseline is not None and r["break_even_requests_per_month"] is not None:
                 v = r["break_even_requests_per_month"]
                 if 1e3 <= v <= 1e9:
-                    yv = cost.self_hosted_monthly_usd(v, p.usd_per_hour, c.requests_per_s, utilisation)
+                    yv = cost.self_hosted_monthly_usd(v, p.usd_per_hour, rps, utilisation)
                     ax.plot([v], [yv], "k*", ms=14, zorder=5)
                     # staggered: several models often break even at the same volume (one machine each)
                     ax.annotate(label(f"break-even {r['model']}\nvs {baseline['model']}: {v:,.0f}/month"), (v, yv),

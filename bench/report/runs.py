@@ -3,7 +3,8 @@ pricing, from the run's own manifest or re-priced from another models.toml.
 
 Merging: a (model, task) cell may come from one run only. A cell that did not run (no records:
 skipped, no key) gives way to the same cell with records in another run; two runs that both have
-records for the same cell are an error, so no figure is ever silently replaced.
+records for the same cell are an error, so no figure is ever silently replaced. Rows written by
+an earlier version are read in today's shape (bench.shapes), so old run folders still report.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
+from bench import shapes
 from bench.cost import Pricing, pricing_of
 from bench.errors import InputError
 from bench.store import CELLS, RECORDS, read_run
+
+SWEEP = "sweep.jsonl"  # bench.sweep.SWEEP (not imported: the report needs nothing of the sweep runner)
 
 RECORD_KEYS = {"model": str, "task": str, "example_id": str, "score": (int, float)}
 CELL_KEYS = {"model": str, "task": str, "status": str}
@@ -29,6 +33,7 @@ class Merged:
     pricing: dict[str, Pricing] = field(default_factory=dict)  # model -> pricing used for the report
     price_source: dict[str, str] = field(default_factory=dict)  # model -> where its prices came from
     run_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, task) -> run id
+    capacity: dict[tuple[str, str], dict] = field(default_factory=dict)  # (model, task) -> a sweep's capacity row
 
     @property
     def run_ids(self) -> list[str]:
@@ -65,7 +70,31 @@ def read_one(folder: Path) -> tuple[dict, list[dict], list[dict]]:
     _check_rows(folder / CELLS, cells, CELL_KEYS)
     if not cells:
         raise InputError(f"{folder}: no {CELLS}: the run has no finished cell to report")
-    return manifest, records, cells
+    run_id = str(manifest.get("run_id", folder.name))
+    # rows of a run made by an earlier version read in today's shape (bench.shapes)
+    return manifest, [shapes.record(r) for r in records], [shapes.cell(c, run_id) for c in cells]
+
+
+def _check_tasks(folder: Path, manifest: dict, run_id: str, task_ids: dict) -> None:
+    for name, t in (manifest.get("tasks") or {}).items():
+        ident = (t.get("sha256"), t.get("data_sha256"))
+        if name in task_ids and task_ids[name][0] != ident:
+            raise InputError(f"{folder / 'manifest.json'}: task '{name}' differs from the one in run "
+                             f"{task_ids[name][1]} (task file or data changed); its accuracies cannot be compared")
+        task_ids.setdefault(name, (ident, run_id))
+
+
+def read_sweep(folder: Path) -> tuple[dict, list[dict]]:
+    """A sweep folder (bench sweep): its manifest and its capacity rows."""
+    from bench.store import read_jsonl
+
+    manifest, _, _ = read_run(folder)
+    if not isinstance(manifest, dict):
+        raise InputError(f"{folder / 'manifest.json'}: missing or corrupted; not a sweep written by bench")
+    rows = read_jsonl(folder / SWEEP)
+    caps = [r for r in rows if isinstance(r, dict) and r.get("row") == "capacity"]
+    _check_rows(folder / SWEEP, caps, {"model": str, "task": str})
+    return manifest, caps
 
 
 def merge(folders: list[Path]) -> Merged:
@@ -73,16 +102,16 @@ def merge(folders: list[Path]) -> Merged:
         raise InputError("no run folder given; pass one or more results/<run id> folders")
     manifests, chosen, records_of = [], {}, {}
     task_ids: dict[str, tuple[str, str]] = {}
-    for folder in folders:
+    sweeps = [f for f in folders if (f / SWEEP).is_file()]
+    runs = [f for f in folders if f not in sweeps]
+    if sweeps and not runs:
+        raise InputError(f"{sweeps[0]}: a sweep folder, not a run; pass it beside a run folder: "
+                         f"bench report results/<run id> {sweeps[0]}")
+    for folder in runs:
         manifest, records, cells = read_one(folder)
         run_id = manifest.get("run_id", folder.name)
         manifests.append(manifest)
-        for name, t in (manifest.get("tasks") or {}).items():
-            ident = (t.get("sha256"), t.get("data_sha256"))
-            if name in task_ids and task_ids[name][0] != ident:
-                raise InputError(f"{folder / 'manifest.json'}: task '{name}' differs from the one in run "
-                                 f"{task_ids[name][1]} (task file or data changed); its accuracies cannot be compared")
-            task_ids.setdefault(name, (ident, run_id))
+        _check_tasks(folder, manifest, run_id, task_ids)
         by_cell: dict[tuple[str, str], list[dict]] = {}
         for r in records:
             by_cell.setdefault((r["model"], r["task"]), []).append(r)
@@ -97,11 +126,22 @@ def merge(folders: list[Path]) -> Merged:
                     continue  # it did not run here; keep the other run's
             chosen[key] = (run_id, cell)
             records_of[key] = recs
-    merged = Merged(manifests, list(folders), [], [])
+    merged = Merged(manifests, list(runs), [], [])
     for key, (run_id, cell) in chosen.items():
         merged.cells.append(cell)
         merged.records.extend(records_of[key])
         merged.run_of[key] = run_id
+    for folder in sweeps:
+        manifest, caps = read_sweep(folder)
+        sweep_id = manifest.get("run_id", folder.name)
+        _check_tasks(folder, manifest, sweep_id, task_ids)
+        for row in caps:
+            key = (row["model"], row["task"])
+            if key in merged.capacity:
+                raise InputError(f"{folder}: {key[0]} x {key[1]} also has a capacity in sweep "
+                                 f"{merged.capacity[key]['sweep_id']}; leave one of the sweeps out")
+            if row.get("capacity_requests_per_s"):
+                merged.capacity[key] = {**row, "sweep_id": sweep_id}
     _stored_prices(merged)
     return merged
 

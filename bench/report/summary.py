@@ -1,6 +1,6 @@
 """The per-(model, task) summary, recomputed from records and cells: CSV, Markdown and a terminal table.
 
-Definitions of every column are in docs/metrics.md.
+Definitions of every column (type, unit; accuracies are fractions 0-1) are in docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import io
 import math
 import re
 
-from bench import stats
+from bench import shapes, stats
 
 COLUMNS = [
     "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "accuracy_lenient", "accuracy_strict", "valid_json",
@@ -19,7 +19,8 @@ COLUMNS = [
     "ttft_p50_s", "ttft_p90_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s",
     "timed_requests", "repeats", "output_tokens", "output_tokens_per_s", "output_tokens_per_s_sd",
     "batch_size", "engine", "load_s", "cold_start_s", "weights_bytes", "peak_rss_bytes", "torch_allocated_peak_bytes",
-    "torch_reserved_peak_bytes", "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source", "client_lag_p99_s", "device", "dtype", "reason",
+    "torch_reserved_peak_bytes", "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
+    "energy_unavailable_reason", "gpu_other_processes", "client_lag_p99_s", "device", "dtype", "reason",
 ]
 
 
@@ -37,7 +38,6 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
         latencies = [r["latency_s"] for r in timed if r.get("latency_s") is not None]
         ttfts = [r["ttft_s"] for r in timed if r.get("ttft_s") is not None]
         tpots = [r["tpot_s"] for r in timed if r.get("tpot_s") is not None]
-        mem = c.get("memory") or {}
         out.append({
             "model": c["model"], "task": c["task"], "status": c["status"], "n": len(recs),
             "accuracy": stats.mean(scores), "ci_low": lo, "ci_high": hi, "ci_method": method,
@@ -52,12 +52,10 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             "output_tokens": sum(r.get("output_tokens") or 0 for r in timed),  # all repeats, as tokens/s
             "output_tokens_per_s": c.get("output_tokens_per_s"),
             "output_tokens_per_s_sd": c.get("output_tokens_per_s_sd"), "batch_size": c.get("batch_size"),
-            "engine": c.get("engine"), "load_s": c.get("load_s"), "cold_start_s": c.get("cold_start_s"), "weights_bytes": c.get("weights_bytes"), "peak_rss_bytes": mem.get("peak_rss_bytes"),
-            "torch_allocated_peak_bytes": mem.get("torch_allocated_peak_bytes"),
-            "torch_reserved_peak_bytes": mem.get("torch_reserved_peak_bytes"),
-            "nvml_used_peak_bytes": mem.get("nvml_used_peak_bytes"), "energy_j": c.get("energy_j"),
-            "joules_per_output_token": c.get("joules_per_output_token"), "energy_source": c.get("energy_source"),
-            "gpu_other_pids": c.get("gpu_other_pids"),
+            "engine": c.get("engine"), "load_s": c.get("load_s"), "cold_start_s": c.get("cold_start_s"), "weights_bytes": c.get("weights_bytes"),
+            **{k: c.get(k) for k in ("peak_rss_bytes", "torch_allocated_peak_bytes", "torch_reserved_peak_bytes",
+                                     "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
+                                     "energy_unavailable_reason", "gpu_other_processes", "gpu_other_pids")},
             "client_lag_p99_s": c.get("client_lag_p99_s"),
             "device": c.get("device"), "dtype": c.get("dtype"), "reason": c.get("reason") or "",
         })
@@ -69,9 +67,7 @@ def scoring_extras(recs: list[dict]) -> dict:
     the share of outputs that were valid JSON (json_fields, span_f1) and the mean share of key
     facts present (rouge_l). An errored example counts as lenient 0, not JSON, no facts. Strict
     accuracy appears apart from `accuracy` only when a label task scores the lenient reading."""
-    def details(r: dict) -> dict:
-        return r.get("score_details") or {}
-
+    details = shapes.details  # JSON text in records (an object in runs of earlier versions)
     lenient = [float(r.get("score_lenient") or 0.0) for r in recs] if any("score_lenient" in r for r in recs) else []
     # with primary = "lenient" the strict reading lives in the details
     strict = [float(details(r).get("strict", r["score"])) for r in recs] if any(
@@ -209,8 +205,8 @@ def warnings(summary: list[dict]) -> list[str]:
            f"lower the model's concurrency" for r in summary
            if (r.get("client_lag_p99_s") or 0) > CLIENT_LAG_WARN_S]
     out += [f"{r['model']} x {r['task']}: other processes were using the GPU when the cell started "
-            f"(pids {', '.join(map(str, r['gpu_other_pids']))}): its timings and memory may be disturbed"
-            for r in summary if r.get("gpu_other_pids")]
+            f"(pids {', '.join(str(r['gpu_other_pids']).split())}): its timings and memory may be disturbed"
+            for r in summary if r.get("gpu_other_processes")]
     return out
 
 

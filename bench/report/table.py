@@ -11,7 +11,7 @@ from bench.report.runs import Merged
 
 COST_COLUMNS = [
     "cost_usd", "usd_per_1k_requests", "usd_per_mtok_out", "usd_per_correct", "energy_usd", "requests_per_s",
-    "break_even_vs", "break_even_requests_per_month", "self_hosted_cheaper_from_per_month", "price_source",
+    "capacity_source", "break_even_vs", "break_even_requests_per_month", "self_hosted_cheaper_from_per_month", "price_source",
     "prices_as_of", "run_id",
 ]
 
@@ -28,12 +28,24 @@ def priced_rows(merged: Merged, utilisation: float, baseline: str | None = None)
                            None if math.isnan(row["accuracy"]) else row["accuracy"], cells[key].get("energy_j"))
         row.update(cost=c, pricing=p, cost_usd=c.cost_usd, usd_per_1k_requests=c.usd_per_1k_requests,
                    usd_per_mtok_out=c.usd_per_mtok_out, usd_per_correct=c.usd_per_correct,
-                   energy_usd=c.energy_usd, requests_per_s=c.requests_per_s,
+                   energy_usd=c.energy_usd,
                    price_source=merged.price_source.get(row["model"], ""), prices_as_of=p.prices_as_of,
                    run_id=merged.run_of[key], break_even_vs=None, break_even_requests_per_month=None,
-                   self_hosted_cheaper_from_per_month=None)
+                   self_hosted_cheaper_from_per_month=None, **capacity_of(c, p, merged.capacity.get(key)))
     _break_evens(rows, utilisation, baseline)
     return rows
+
+
+def capacity_of(c: cost.CellCost, p: cost.Pricing, sweep: dict | None) -> dict:
+    """One box's requests/s for monthly cost and break-even, and where it came from: a sweep's
+    capacity at its latency target when there is one, else the run's own figure (1 / box seconds)."""
+    if not p.hourly:
+        return {"requests_per_s": None, "capacity_source": None}
+    if sweep is not None:
+        return {"requests_per_s": sweep["capacity_requests_per_s"],
+                "capacity_source": f"sweep {sweep['sweep_id']}: p95 <= {sweep['slo_p95_ms']:g} ms at "
+                                   f"{str(sweep.get('kind') or 'level').replace('_', ' ')} {sweep.get('capacity_level')}"}
+    return {"requests_per_s": c.requests_per_s, "capacity_source": "run" if c.requests_per_s else None}
 
 
 def _records_by_cell(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -55,14 +67,14 @@ def baseline_for(rows: list[dict], task: str, baseline: str | None) -> dict | No
 
 def _break_evens(rows: list[dict], utilisation: float, baseline: str | None) -> None:
     for row in rows:
-        c, p = row["cost"], row["pricing"]
-        if not p.hourly or c.requests_per_s is None or p.usd_per_hour is None:
+        p = row["pricing"]
+        if not p.hourly or row["requests_per_s"] is None or p.usd_per_hour is None:
             continue
         api = baseline_for(rows, row["task"], baseline)
         if api is None:
             continue
         row["break_even_vs"] = api["model"]
-        be = cost.break_even(api["cost"].usd_per_request, p.usd_per_hour, c.requests_per_s, utilisation)
+        be = cost.break_even(api["cost"].usd_per_request, p.usd_per_hour, row["requests_per_s"], utilisation)
         if be is not None:
             row["break_even_requests_per_month"] = be.first_volume
             row["self_hosted_cheaper_from_per_month"] = be.always_from
@@ -144,7 +156,7 @@ def _volume(v) -> str:
 
 
 COST_HEAD = ["model", "task", "acc %", "priced by", "$ / 1k req", "$ / 1M out tok", "$ / correct", "energy J",
-             "energy $", "req/s (1 box)", "break-even req/month", "cheaper from req/month", "vs API", "price date"]
+             "energy $", "req/s (1 box)", "capacity from", "break-even req/month", "cheaper from req/month", "vs API", "price date"]
 
 
 def cost_cells(r: dict) -> list[str]:
@@ -156,6 +168,7 @@ def cost_cells(r: dict) -> list[str]:
             _money(r["usd_per_1k_requests"]), _money(r["usd_per_mtok_out"]), _money(r["usd_per_correct"]),
             "-" if r["energy_j"] is None else f"{r['energy_j']:.1f}", _money(r["energy_usd"]),
             "-" if r["requests_per_s"] is None else f"{r['requests_per_s']:.2f}",
+            "sweep" if (r.get("capacity_source") or "").startswith("sweep") else r.get("capacity_source") or "-",
             _volume(r["break_even_requests_per_month"]) if hourly else "-",
             _volume(r["self_hosted_cheaper_from_per_month"]) if hourly else "-",
             r["break_even_vs"] or "-", p.prices_as_of or "-"]
@@ -194,4 +207,7 @@ COST_NOTE = ("Costs: docs/cost.md. $ / 1k req = 1000 x the mean cost of a reques
              "API: uncached input, cached input and output tokens (reasoning included) x prices per 1M; local and "
              "self-hosted: machine seconds per request x usd_per_hour / 3600, the machine busy. Energy is shown "
              "beside, never added. Break-even: the monthly volume from which machines at {u:.0%} utilisation "
-             "(usd_per_hour x 730 h each, busy or idle) cost no more than the API model named.")
+             "(usd_per_hour x 730 h each, busy or idle) cost no more than the API model named. req/s (1 box): "
+             "what one machine serves, used for monthly cost and break-even; capacity from: 'sweep' = the capacity "
+             "a bench sweep measured under its p95 latency target (capacity_source in summary.csv names the sweep "
+             "and target), 'run' = this run's own throughput at the concurrency or batch size it ran.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import time
 
 import pytest
@@ -11,7 +12,7 @@ pytest.importorskip("openai")
 pytest.importorskip("anthropic")
 
 from bench.backends.anthropic import AnthropicBackend  # noqa: E402
-from bench.backends.api import MissingKey, public_url, redact  # noqa: E402
+from bench.backends.api import MissingKey, public_url, redact, retry_after  # noqa: E402
 from bench.backends.base import Request  # noqa: E402
 from bench.backends.openai import OpenAIBackend  # noqa: E402
 from bench.config import AnthropicModel, OpenAIModel  # noqa: E402
@@ -124,6 +125,30 @@ def test_429_retry_after_is_honoured_and_kept_out_of_latency(kind):
         assert len(api.log) == 2
     assert c.error is None and c.retries == 1
     assert c.retry_wait_s >= 0.3 and c.latency_s < 0.2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("form, asked_s, least_s", [("ms", 0.3, 0.3), ("date", 1.5, 0.5)])
+def test_429_retry_after_ms_and_http_date_are_honoured(kind, form, asked_s, least_s):
+    """retry-after-ms (OpenAI) and Retry-After as an HTTP date (whole seconds, so the wait is at
+    least asked_s - 1) both set the wait; our own backoff here would be about 0.01 s."""
+    with FakeAPI(retry_after_s=asked_s, retry_after_form=form, fault=lambda i: "429" if i == 0 else None) as api:
+        c = complete(make(kind, api))
+        assert len(api.log) == 2
+    assert c.error is None and c.retries == 1
+    assert least_s <= c.retry_wait_s < asked_s + 0.5
+
+
+def test_retry_after_header_forms():
+    now = 1_700_000_000.0
+    date = email.utils.formatdate(now + 30, usegmt=True)
+    assert retry_after({"retry-after-ms": "250"}) == 0.25
+    assert retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25  # the finer one first
+    assert retry_after({"retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after": date}, now_s=now) == 30.0
+    assert retry_after({"retry-after": email.utils.formatdate(now - 5, usegmt=True)}, now_s=now) == 0.0
+    assert retry_after({"retry-after": "soon"}) is None and retry_after({}) is None and retry_after(None) is None
+    assert retry_after({"retry-after-ms": "x", "retry-after": "3"}) == 3.0
 
 
 @pytest.mark.parametrize("kind", KINDS)

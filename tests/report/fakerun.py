@@ -55,10 +55,10 @@ def make_run(folder: Path, models: dict[str, dict], scores: dict[tuple[str, str]
                            example_id=example_ids[i] if example_ids else None) for i, s in enumerate(values)]
         cells.append({"model": model, "task": task, "status": "ok", "n": len(values), "repeats": 1,
                       "concurrency": None if local else 8, "batch_size": 4 if local else 1, "wall_s": 10.0,
-                      "output_tokens_per_s": 40.0, "memory": {"peak_rss_bytes": 500 * 2**20} if local else {},
+                      "output_tokens_per_s": 40.0, "peak_rss_bytes": 500 * 2**20 if local else None,
                       "weights_bytes": 100 * 2**20 if local else None, "energy_j": None})
     for (model, task), status in (statuses or {}).items():
-        cells.append({"model": model, "task": task, "status": status, "n": 0, "reason": "not run", "memory": {}})
+        cells.append({"model": model, "task": task, "status": status, "n": 0, "reason": "not run"})
     (folder / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (folder / "cells.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cells))
     return folder

@@ -1,0 +1,66 @@
+"""What cannot run now, for the terminal: one line per reason with the models or tasks it covers
+(a registry of 16 models on a machine without keys or Hub is five lines, not one per cell), and
+what to do when nothing can run at all."""
+
+from __future__ import annotations
+
+import os
+
+MAX_NAMES = 10  # names listed per line; more are counted
+
+
+def _names(names: list[str]) -> str:
+    more = len(names) - MAX_NAMES
+    return ", ".join(names[:MAX_NAMES]) + (f" and {more} more" if more > 0 else "")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def offline() -> bool:
+    """The Hub is switched off on purpose (the variables huggingface_hub and datasets read)."""
+    return any(os.environ.get(v, "0").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def grouped(blocked: dict[str, tuple[str, str]], backends: dict[str, str], skipped_tasks: dict[str, str]) -> list[str]:
+    """blocked: model -> (status, reason); backends: model -> backend name; skipped_tasks: Hub
+    task -> why its data cannot be fetched (each task's full reason stays in its cells)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name, (_, why) in blocked.items():
+        kind = {"transformers": "local model", "served": "served model"}.get(backends[name], "API model")
+        groups.setdefault((kind, why), []).append(name)
+    lines = [f"skipping {_count(len(names), kind)}, {why}: {_names(names)}" for (kind, why), names in groups.items()]
+    if skipped_tasks:
+        why = ("data not cached, and offline (HF_HUB_OFFLINE is set)" if offline()
+               else "data cannot be fetched from the Hub now")
+        lines.append(f"skipping {_count(len(skipped_tasks), 'Hub task')}, {why}: {_names(list(skipped_tasks))}")
+    return lines
+
+
+def advice(blocked: dict[str, tuple[str, str]], key_envs: dict[str, str | None], backends: dict[str, str],
+           tasks_left: int) -> list[str]:
+    """What to do when nothing can run. key_envs: model -> the variable holding its key."""
+    envs = sorted({key_envs[n] for n, (status, _) in blocked.items() if status == "no_key" and key_envs[n]})
+    local = any(backends[n] == "transformers" for n in blocked)
+    lines = ["nothing can run now (no run folder was made). To run something:"]
+    if envs:
+        lines.append(f"  - set {_either(envs)} (the API keys models.toml names) to run those models")
+    if local and offline():
+        lines.append("  - for the local models: on a connected machine unset HF_HUB_OFFLINE so they download once "
+                     "(gated ones: accept the licence, then `hf auth login`), or point `model` at a local folder")
+    elif local:
+        lines.append("  - for the local models: connect to the Hugging Face Hub so they download once (gated ones: "
+                     "accept the licence, then `hf auth login`), or point `model` at a local folder")
+    if any(backends[n] == "served" for n in blocked):
+        lines.append("  - for the served models: install the server program named above (`pip install vllm`, "
+                     "or `pip install \"slm-bench[served]\"` for transformers serve), or fix the command")
+    if not tasks_left:
+        lines.append("  - select tasks whose data is on disk (--tasks); Hub tasks need the Hub once")
+    lines.append("  - or try `python -m bench demo`: two tiny models built here, no GPU, network or key needed")
+    lines.append("`python -m bench list` shows what each model needs.")
+    return lines
