@@ -11,7 +11,7 @@ import re
 import string
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -91,6 +91,15 @@ class TransformersModel(Strict):
     chat_template: str = Field(default="auto", description="auto | none | path to a Jinja template file")
     trust_remote_code: bool = False
     hardware: str | None = None
+    engine: Literal["static", "continuous"] = Field(
+        default="static", description="static: generate() on fixed batches; continuous: transformers' "
+                                      "continuous batching with a paged KV cache (docs/models.md)")
+    # continuous engine only; unset = sized from the cell's longest prompt, max_new_tokens and batch_size
+    max_batch_tokens: int | None = Field(default=None, ge=1, description="tokens in one forward step")
+    num_blocks: int | None = Field(default=None, ge=1, description="pages of the paged KV cache")
+    page_size: int | None = Field(default=None, ge=4, description="tokens per page of the KV cache")
+
+    CONTINUOUS_OPTIONS: ClassVar[tuple[str, ...]] = ("max_batch_tokens", "num_blocks", "page_size")
 
 
 class ClientOptions(Strict):
@@ -262,6 +271,10 @@ class ModelsConfig(Strict):
                 raise _KeyError(("models", name, "hardware"),
                                 f"hardware {spec.hardware!r} is not defined (known: {known}); "
                                 f"add a [hardware.{spec.hardware}] table")
+            for key in getattr(spec, "CONTINUOUS_OPTIONS", ()):
+                if spec.engine != "continuous" and getattr(spec, key) is not None:
+                    raise _KeyError(("models", name, key), f"'{key}' is an option of engine = \"continuous\" "
+                                                           f"only; remove it or set engine = \"continuous\"")
         return self
 
 

@@ -395,5 +395,5 @@ def _recorded_cell(run_id: str, model: str, task: str, n: int, repeats: int, spe
     (the report prices an API model's records by its concurrency)."""
     local = spec.backend == "transformers"
     return Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats, reason=None,
-                batch_size=spec.batch_size if local else 1,
+                batch_size=spec.batch_size if local else 1, engine=spec.engine if local else None,
                 concurrency=None if local else spec.concurrency).row(run_id)

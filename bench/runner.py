@@ -47,7 +47,8 @@ class Cell:
     load_s: float | None = None
     cold_start_s: float | None = None  # the model's untimed warm-up batch (local models)
     weights_bytes: int | None = None  # the loaded model's parameters and buffers
-    batch_size: int | None = None
+    batch_size: int | None = None  # static engine: rows per generate(); continuous: requests in flight
+    engine: str | None = None  # local models: static | continuous (docs/models.md)
     batch_size_used: int | None = None  # the smallest batch size that fitted (halved after out-of-memory)
     concurrency: int | None = None  # requests in flight (API models)
     client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
@@ -236,7 +237,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     """Run every planned task on one local model in its own process; return the cells.
     done: per task, the (example id, repeat) pairs already recorded, which are not run again."""
     done = done or {}
-    cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats,
+    cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats, engine=spec.engine,
                      resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
     loadable, why = availability(spec, spec_dir)
     if not loadable:

@@ -1,5 +1,6 @@
 """`bench sweep`: capacity under a latency target. Each model is driven at rising load on a task's
-own prompts (concurrency for API and served models, batch size for the static engine), and each
+own prompts (concurrency for API and served models and the continuous engine's requests in flight,
+batch size for the static engine), and each
 level's throughput, latency, TTFT and accuracy go to sweep.jsonl. The sweep stops when p95 latency
 passes the target or throughput stops rising; capacity is the highest throughput whose p95 meets it.
 
@@ -104,14 +105,14 @@ class ServedDriver(ApiDriver):
         self._server.__exit__(None, None, None)
 
 
-class StaticDriver:
-    """The static transformers engine: the level is the batch size. Each level runs in a fresh
+class LocalDriver:
+    """A local transformers model: the level is its `batch_size`, which is the batch size of the
+    static engine and the requests in flight of the continuous one. Each level runs in a fresh
     worker process (the model loaded and warmed up there, untimed), so each level's memory is its own."""
-
-    kind = "batch_size"
 
     def __init__(self, spec, device: str | None, spec_dir: Path):
         self.spec, self.device, self.spec_dir = spec, device, spec_dir
+        self.kind = "concurrency" if spec.engine == "continuous" else "batch_size"
 
     def run_level(self, level: int, requests: list[Request]) -> LevelResult:
         import multiprocessing as mp
@@ -158,10 +159,9 @@ class StaticDriver:
 
 
 def driver_for(name: str, spec, *, device: str | None, spec_dir: Path, folder: Path) -> LevelDriver:
-    """The driver for a model's kind. A new engine adds its branch here (a continuous-batching engine
-    would drive concurrency, as a server does)."""
+    """The driver for a model's kind: a new backend adds its branch here."""
     if spec.backend == "transformers":
-        return StaticDriver(spec, device, spec_dir)
+        return LocalDriver(spec, device, spec_dir)
     if spec.backend == "served":
         from bench.served import SERVERS_DIR
 

@@ -53,14 +53,22 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
     except Exception as e:  # not cached, gated, missing, out of memory, bad template file ...
         queue.put(("load_failed", one_line(e)))
         return
+    run_rounds = _static(backend, queue)
+    if spec.engine == "continuous":
+        from bench.backends.continuous import ContinuousEngine
+
+        run_rounds = _continuous(ContinuousEngine(backend), queue)
     first = next(((j, b[0]) for j in jobs for b in j.rounds if b), None)
     if first:
         try:  # one untimed batch: kernel selection, allocator growth and lazy init happen here
             t0 = measure.now()
-            backend.generate_batch(first[1], speed=first[0].speed)
+            run_rounds(Job(first[0].task, [[first[1]]], first[0].speed), spec.batch_size, send=False)
             info.cold_start_s = measure.now() - t0
         except Exception:  # the same failure will be met, and reported, on the first timed batch
             pass
+    info.runtime["engine"] = spec.engine
+    if spec.engine == "continuous":
+        info.runtime["attn_implementation"] = getattr(run_rounds, "engine").attn_implementation
     queue.put(("loaded", asdict(info)))
     size = spec.batch_size  # halved on out-of-memory, and kept for the batches after
     for job in jobs:
@@ -69,21 +77,8 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
             energy, gpu_memory = EnergyMeter(backend.device), GpuMemorySampler(backend.device)
             others = gpu_memory.start()
             energy.start()
-            walls = []
             try:
-                for repeat, batches in enumerate(job.rounds):
-                    t0 = measure.now()
-                    for batch in batches:
-                        tb = measure.now()
-                        completions, size = generate_with_backoff(
-                            lambda rows: backend.generate_batch(rows, speed=job.speed), batch, size,
-                            release=release_cuda)
-                        # tokenising, decoding and any out-of-memory retries included: what cost is charged on
-                        batch_wall_s = measure.now() - tb
-                        queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
-                                   [c.to_dict() | {"batch_wall_s": batch_wall_s, "batch_wall_rows": len(batch)}
-                                    for c in completions], size))
-                    walls.append(measure.now() - t0)
+                walls, size = run_rounds(job, size)
             finally:  # the meters' threads stop whatever happened
                 joules, nvml_peak = energy.stop(), gpu_memory.stop()
             queue.put(("cell", job.task, {"wall_s": sum(walls), "wall_s_per_repeat": walls,
@@ -96,3 +91,50 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
             queue.put(("cell_failed", job.task, one_line(e), traceback.format_exc(limit=3)))
     backend.close()
     queue.put(("done",))
+
+
+def _static(backend, queue):
+    """Fixed batches through generate(); each batch's rows share its wall time (cost)."""
+
+    def run_rounds(job: Job, size: int, send: bool = True) -> tuple[list[float], int]:
+        walls = []
+        for repeat, batches in enumerate(job.rounds):
+            t0 = measure.now()
+            for batch in batches:
+                tb = measure.now()
+                completions, size = generate_with_backoff(
+                    lambda rows: backend.generate_batch(rows, speed=job.speed), batch, size, release=release_cuda)
+                # tokenising, decoding and any out-of-memory retries included: what cost is charged on
+                batch_wall_s = measure.now() - tb
+                if send:
+                    queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
+                               [c.to_dict() | {"batch_wall_s": batch_wall_s, "batch_wall_rows": len(batch)}
+                                for c in completions], size))
+            walls.append(measure.now() - t0)
+        return walls, size
+
+    return run_rounds
+
+
+def _continuous(engine, queue):
+    """Every request of a repeat through the continuous engine, `size` in flight (halved on
+    out-of-memory); the requests finished together share the box time since the previous ones
+    finished, so that summed over a cell it is the cell's wall time (cost)."""
+
+    def run_rounds(job: Job, size: int, send: bool = True) -> tuple[list[float], int]:
+        walls = []
+        for repeat, batches in enumerate(job.rounds):
+            todo = [r for batch in batches for r in batch]
+
+            def deliver(rows, wall_s, repeat=repeat):
+                if send:
+                    queue.put(("batch", job.task, repeat, [r.example_id for r, _ in rows],
+                               [c.to_dict() | {"batch_wall_s": wall_s, "batch_wall_rows": len(rows)}
+                                for _, c in rows], rows[0][1].batch_size))
+
+            size, wall_s = engine.run(todo, size, job.speed, deliver)
+            walls.append(wall_s)
+        return walls, size
+
+    run_rounds.engine = engine
+    return run_rounds

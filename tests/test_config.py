@@ -185,6 +185,22 @@ def test_invalid_device_in_config(project, capsys, command):
                      key="models.tiny.device", contains=("gpu0", "cuda:N"))
 
 
+@BOTH
+def test_unknown_engine(project, capsys, command):
+    project.edit(project.models, 'device = "cpu"', 'device = "cpu"\nengine = "paged"')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "engine"),
+                     key="models.tiny.engine", contains=("paged", "'static' or 'continuous'"))
+
+
+@BOTH
+def test_continuous_engine_option_on_the_static_engine(project, capsys, command):
+    project.edit(project.models, 'device = "cpu"', 'device = "cpu"\nnum_blocks = 64')
+    code, err = bench(project, capsys, command)
+    assert_bad_input(project, code, err, file=project.models, line=line_of(project.models, "num_blocks"),
+                     key="models.tiny.num_blocks", contains=("engine = \"continuous\"",))
+
+
 def test_invalid_device_flag(project, capsys):
     code, err = bench(project, capsys, "run", "--device", "bogus")
     assert_bad_input(project, code, err, contains=("--device", "bogus", "cuda:N"))

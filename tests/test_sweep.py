@@ -197,3 +197,15 @@ def test_a_sweep_folder_is_not_resumed_as_a_run(tmp_path):
     resumed = cli("--resume", str(folder))
     assert resumed.returncode == 2 and "this is a sweep folder (bench sweep), not a run" in resumed.stderr
     assert not (folder / "records.jsonl").exists()
+
+
+def test_sweep_of_the_continuous_engine_by_requests_in_flight(tmp_path, tiny_models):
+    extra = '\n[models.tiny-cb]\nbackend = "transformers"\nmodel = "%s"\ndevice = "cpu"\nbatch_size = 4\n' \
+            'engine = "continuous"\nhardware = "ci"\n' % tiny_models["tiny-chat"]
+    config = write_models_toml(tmp_path / "models.toml", {}, extra=extra)
+    proc, folder = sweep(tmp_path, str(config), "--slo-p95-ms", "60000", "--levels", "1,4", "--requests", "8",
+                         models="tiny-cb")
+    assert proc.returncode == 0, proc.stderr
+    levels = [r for r in jsonl(folder / "sweep.jsonl") if r["row"] == "level"]
+    assert levels[0]["kind"] == "concurrency" and levels[0]["level"] == 1 and levels[0]["requests"] == 8
+    assert all(r["output_tokens_per_s"] > 0 and r["latency_p95_s"] > 0 and r["errors"] == 0 for r in levels)

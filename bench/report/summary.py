@@ -18,7 +18,7 @@ COLUMNS = [
     "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p95_s", "latency_p99_s",
     "ttft_p50_s", "ttft_p90_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s",
     "timed_requests", "repeats", "output_tokens", "output_tokens_per_s", "output_tokens_per_s_sd",
-    "batch_size", "load_s", "cold_start_s", "weights_bytes", "peak_rss_bytes", "torch_allocated_peak_bytes",
+    "batch_size", "engine", "load_s", "cold_start_s", "weights_bytes", "peak_rss_bytes", "torch_allocated_peak_bytes",
     "torch_reserved_peak_bytes", "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
     "energy_unavailable_reason", "gpu_other_processes", "client_lag_p99_s", "device", "dtype", "reason",
 ]
@@ -52,7 +52,7 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             "output_tokens": sum(r.get("output_tokens") or 0 for r in timed),  # all repeats, as tokens/s
             "output_tokens_per_s": c.get("output_tokens_per_s"),
             "output_tokens_per_s_sd": c.get("output_tokens_per_s_sd"), "batch_size": c.get("batch_size"),
-            "load_s": c.get("load_s"), "cold_start_s": c.get("cold_start_s"), "weights_bytes": c.get("weights_bytes"),
+            "engine": c.get("engine"), "load_s": c.get("load_s"), "cold_start_s": c.get("cold_start_s"), "weights_bytes": c.get("weights_bytes"),
             **{k: c.get(k) for k in ("peak_rss_bytes", "torch_allocated_peak_bytes", "torch_reserved_peak_bytes",
                                      "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
                                      "energy_unavailable_reason", "gpu_other_processes", "gpu_other_pids")},
