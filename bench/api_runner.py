@@ -175,6 +175,7 @@ async def _cell(backend: ApiBackend, cell: Cell, rounds: list[list[Request]], re
         monitor.cancel()
         bar.close()
     cell.client_lag_p99_s = percentile(lags, 99) if lags else None
+    cell.client_lag_samples = len(lags)
     cell.finish(first_error)
     throughput(cell, walls)  # only when every answer's tokens are known: a partial sum would understate it
     if unsent:

@@ -52,6 +52,7 @@ class Cell:
     batch_size_used: int | None = None  # the smallest batch size that fitted (halved after out-of-memory)
     concurrency: int | None = None  # requests in flight (API models)
     client_lag_p99_s: float | None = None  # p99 event-loop lag of the API client; > 10 ms means client-bound
+    client_lag_samples: int | None = None  # how many 5 ms ticks that p99 is over
     device: str | None = None
     dtype: str | None = None
     # memory, in bytes, one column per meter (shapes.MEMORY_COLUMNS, docs/metrics.md); None: not measured

@@ -20,7 +20,7 @@ COLUMNS = [
     "timed_requests", "repeats", "output_tokens", "output_tokens_per_s", "output_tokens_per_s_sd",
     "batch_size", "engine", "load_s", "cold_start_s", "weights_bytes", "peak_rss_bytes", "torch_allocated_peak_bytes",
     "torch_reserved_peak_bytes", "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
-    "energy_unavailable_reason", "gpu_other_processes", "client_lag_p99_s", "device", "dtype", "reason",
+    "energy_unavailable_reason", "gpu_other_processes", "client_lag_p99_s", "client_lag_samples", "device", "dtype", "reason",
 ]
 
 
@@ -56,7 +56,7 @@ def rows(records: list[dict], cells: list[dict]) -> list[dict]:
             **{k: c.get(k) for k in ("peak_rss_bytes", "torch_allocated_peak_bytes", "torch_reserved_peak_bytes",
                                      "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
                                      "energy_unavailable_reason", "gpu_other_processes", "gpu_other_pids")},
-            "client_lag_p99_s": c.get("client_lag_p99_s"),
+            "client_lag_p99_s": c.get("client_lag_p99_s"), "client_lag_samples": c.get("client_lag_samples"),
             "device": c.get("device"), "dtype": c.get("dtype"), "reason": c.get("reason") or "",
         })
     return out
@@ -196,6 +196,9 @@ def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
 
 
 CLIENT_LAG_WARN_S = 0.010
+# below this many 5 ms ticks (half a second of the cell) a "p99" is the single largest stall, such as
+# the burst of setting up a cell's first requests, not a tail: no claim about the client is made
+CLIENT_LAG_MIN_SAMPLES = 100
 
 
 def warnings(summary: list[dict]) -> list[str]:
@@ -203,7 +206,8 @@ def warnings(summary: list[dict]) -> list[str]:
     out = [f"{r['model']} x {r['task']}: the API client was the bottleneck (event-loop lag p99 "
            f"{1000 * r['client_lag_p99_s']:.0f} ms): its ttft and latency include client delay; "
            f"lower the model's concurrency" for r in summary
-           if (r.get("client_lag_p99_s") or 0) > CLIENT_LAG_WARN_S]
+           if (r.get("client_lag_p99_s") or 0) > CLIENT_LAG_WARN_S
+           and (r.get("client_lag_samples") is None or r["client_lag_samples"] >= CLIENT_LAG_MIN_SAMPLES)]
     out += [f"{r['model']} x {r['task']}: other processes were using the GPU when the cell started "
             f"(pids {', '.join(str(r['gpu_other_pids']).split())}): its timings and memory may be disturbed"
             for r in summary if r.get("gpu_other_processes")]

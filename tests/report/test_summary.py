@@ -49,6 +49,14 @@ def test_client_bound_api_cells_are_flagged():
     assert summary.warnings(calm) == []
 
 
+def test_a_single_stall_in_a_short_cell_is_not_called_a_bottleneck():
+    """11 ticks: the "p99" is the one largest stall (the first burst of requests), not a tail."""
+    short = summary.rows([rec("api", "t", 1.0)], [cell("api", "t", client_lag_p99_s=0.0135, client_lag_samples=11)])
+    assert summary.warnings(short) == []
+    long = summary.rows([rec("api", "t", 1.0)], [cell("api", "t", client_lag_p99_s=0.0135, client_lag_samples=400)])
+    assert "the API client was the bottleneck (event-loop lag p99 14 ms)" in summary.warnings(long)[0]
+
+
 def test_csv_leaves_missing_values_empty():
     rows = summary.rows([], [cell("m", "t", status="skipped", reason="x")])
     line = summary.to_csv(rows).splitlines()[1]
