@@ -10,17 +10,23 @@ from bench.config import load_models, load_tasks, select
 from bench.errors import EXIT_OK
 
 
+def _server_problem(spec) -> str | None:
+    """Why a served model's server cannot be started here (its program missing), else None."""
+    from bench.server import ServerUnavailable, command_line
+
+    try:
+        command_line(spec, 0)
+    except ServerUnavailable as e:
+        return str(e)
+    return None
+
+
 def availability(spec, base: Path) -> str:
     """'local folder', 'cached', 'downloadable', or why not: offline, gated, missing, unreachable.
     For an API model: whether its key is set (the server itself is not called)."""
     if spec.backend == "served":
-        from bench.server import ServerUnavailable, command_line
-
-        try:
-            command_line(spec, 0)
-        except ServerUnavailable as e:
-            return f"{spec.server} server; cannot start here: {e}"
-        return f"{spec.server} server started by the run"
+        why = _server_problem(spec)
+        return f"{spec.server} server; cannot start here: {why}" if why else f"{spec.server} server started by the run"
     if spec.backend != "transformers":
         from bench.backends.api import public_url
 
@@ -37,13 +43,8 @@ def blocker(spec, base: Path) -> tuple[str, str] | None:
     """None when the model can run now; else (cell status, reason): 'no_key' naming the unset
     variable, or 'skipped' with why its weights cannot be had. The same reasons a run records."""
     if spec.backend == "served":  # its program must be here (vllm, transformers serve, the command)
-        from bench.server import ServerUnavailable, command_line
-
-        try:
-            command_line(spec, 0)
-        except ServerUnavailable as e:
-            return "skipped", f"server cannot be started here: {e}"
-        return None
+        why = _server_problem(spec)
+        return ("skipped", f"server cannot be started here: {why}") if why else None
     if spec.backend != "transformers":
         if spec.api_key_env and not os.environ.get(spec.api_key_env):
             return "no_key", f"environment variable {spec.api_key_env} is not set"

@@ -4,7 +4,7 @@ what to do when nothing can run at all."""
 
 from __future__ import annotations
 
-import os
+from bench.tasks import offline
 
 MAX_NAMES = 10  # names listed per line; more are counted
 
@@ -20,11 +20,6 @@ def _count(n: int, what: str) -> str:
 
 def _either(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-
-
-def offline() -> bool:
-    """The Hub is switched off on purpose (the variables huggingface_hub and datasets read)."""
-    return any(os.environ.get(v, "0").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
 def grouped(blocked: dict[str, tuple[str, str]], backends: dict[str, str], skipped_tasks: dict[str, str]) -> list[str]:

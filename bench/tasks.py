@@ -214,7 +214,7 @@ def _read_hub(task: Task, split: str) -> list[dict]:
     remote = not (local is not None and local.is_dir())
     if not remote:
         hf = str(local.resolve())
-    elif not _offline():
+    elif not offline():
         _check_reachable(task, hf, spec.revision)
     rows = []
     for config in spec.config if isinstance(spec.config, list) else [spec.config]:
@@ -232,7 +232,8 @@ def _read_hub(task: Task, split: str) -> list[dict]:
     return rows
 
 
-def _offline() -> bool:
+def offline() -> bool:
+    """The Hub is switched off on purpose (the variables huggingface_hub and datasets read)."""
     return any(os.environ.get(v, "0").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
