@@ -12,7 +12,9 @@ from bench.backends.api import ApiBackend, MissingKey
 from bench.config import AnthropicModel, OpenAIModel
 from bench.errors import StorageError
 from bench.backends.base import Request
-from bench.runner import Cell, Plan, Recorder, missing, throughput
+from bench.planning import Plan, missing
+from bench.recording import Recorder, throughput
+from bench.types import Cell
 from bench.stats import percentile
 
 

@@ -13,6 +13,7 @@ from typing import Callable
 
 from bench import cost, estimate, resume
 from bench.errors import InputError
+from bench.types import Usage
 
 DEFAULT_CONFIRM_OVER_USD = 10.0
 CONFIRM_ENV = "BENCH_CONFIRM_OVER_USD"
@@ -58,7 +59,8 @@ class Gate:
         return ok
 
     def settle(self, request, completion: dict) -> None:
-        self.budget.settle(self.worst_usd(request), cost.request_cost_usd(completion, self.pricing, None))
+        used = Usage(completion["input_tokens"], completion.get("cached_input_tokens") or 0, completion["output_tokens"])
+        self.budget.settle(self.worst_usd(request), cost.usage_cost_usd(used, self.pricing, bool(completion.get("error"))))
 
     def admit_warm_up(self, request, n: int) -> bool:
         """The API runner's n untimed one-token requests (billed, not recorded)."""
@@ -67,10 +69,9 @@ class Gate:
     def settle_warm_up(self, request, attempts: list) -> None:
         worst = self.worst_usd(replace(request, max_new_tokens=1))
         for att in attempts:
-            usage = {"error": "failed"} if att is None else {
-                "input_tokens": att.input_tokens, "output_tokens": att.output_tokens,
-                "cached_input_tokens": att.cached_input_tokens}
-            self.budget.settle(worst, cost.request_cost_usd(usage, self.pricing, None))
+            used = Usage(None, 0, None) if att is None else Usage(att.input_tokens, att.cached_input_tokens or 0,
+                                                                   att.output_tokens)
+            self.budget.settle(worst, cost.usage_cost_usd(used, self.pricing, failed=att is None))
 
 
 def gate(budget: Budget | None, spec, pricing: cost.Pricing) -> Gate | None:

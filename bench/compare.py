@@ -14,6 +14,7 @@ from bench.errors import InputError
 from bench.report import build, summary
 from bench.report.runs import Merged
 from bench.report.table import markdown_table
+from bench.types import by_cell, first_scores
 
 ALPHA = 0.05
 
@@ -49,17 +50,16 @@ class Pair:
 
 def _cell_rows(merged: Merged, model: str, task: str, ids: set[str]) -> dict:
     """The summary row and cost of one cell restricted to the given examples (every repeat of them)."""
-    cell = next(c for c in merged.cells if c["model"] == model and c["task"] == task)
-    recs = [r for r in merged.records if r["model"] == model and r["task"] == task and str(r["example_id"]) in ids]
+    cell = next(c for c in merged.cells if (c.model, c.task) == (model, task))
+    recs = [r for r in by_cell(merged.records).get((model, task), []) if r.example_id in ids]
     (row,) = summary.rows(recs, [cell])
     acc = None if math.isnan(row["accuracy"]) else row["accuracy"]
-    c = cost.cell_cost(recs, merged.pricing.get(model, cost.Pricing()), cell.get("concurrency"), acc)
+    c = cost.cell_cost(recs, merged.pricing.get(model, cost.Pricing()), cell.concurrency, acc)
     return {**row, "usd_per_1k_requests": c.usd_per_1k_requests}
 
 
 def _first_scores(merged: Merged, model: str, task: str) -> dict[str, float]:
-    return {str(r["example_id"]): float(r["score"]) for r in merged.records
-            if r["model"] == model and r["task"] == task and r.get("repeat", 0) == 0}
+    return first_scores(by_cell(merged.records).get((model, task), []))
 
 
 def ratio(new: float | None, base: float | None) -> float | None:
@@ -75,8 +75,8 @@ def pairs_of(base: Merged, new: Merged, task: str | None, model_base: str | None
     """(base model, new model, task) to compare: the same names, or the two models named."""
     if (model_base is None) != (model_new is None):
         raise InputError("--model-base and --model-new go together: name the model of each run to compare")
-    have_b = {(c["model"], c["task"]) for c in base.cells}
-    have_n = {(c["model"], c["task"]) for c in new.cells}
+    have_b = {(c.model, c.task) for c in base.cells}
+    have_n = {(c.model, c.task) for c in new.cells}
     if model_base is not None:
         for flag, name, have in (("--model-base", model_base, have_b), ("--model-new", model_new, have_n)):
             if name not in {m for m, _ in have}:

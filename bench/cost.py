@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from bench.types import Record, Usage
+
 HOURS_PER_MONTH = 730  # 365 * 24 / 12: a box is paid for every hour of the month, busy or not
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 JOULES_PER_KWH = 3.6e6
@@ -64,39 +66,42 @@ def token_cost_usd(input_tokens: int, cached_input_tokens: int, output_tokens: i
             + output_tokens * p.usd_per_mtok_out) / 1e6
 
 
-def box_seconds(record: dict, concurrency: int | None) -> float | None:
+def box_seconds(record: Record, concurrency: int | None) -> float | None:
     """Seconds of the machine one request is charged for. Local (no concurrency): its batch's wall
     time split evenly over the batch's rows (`batch_wall_s` over `batch_wall_rows`, else `latency_s`
     over `batch_size` in runs made before batch_wall_s was recorded). Self-hosted server: its latency over the concurrency used, i.e.
     one of `concurrency` slots held for the request's duration. Served (a server the run started):
     `wall_share_s`, the cell's wall time up to its answer since the previous answer, so that a
     cell's records sum to its wall time and the box is charged whether busy or not."""
-    if record.get("wall_share_s") is not None:  # a served model: the box is the run's alone
-        return record["wall_share_s"]
+    if record.wall_share_s is not None:  # a served model: the box is the run's alone
+        return record.wall_share_s
     if concurrency is None:
-        if record.get("batch_wall_s") is not None:  # rows of the batch: more than one generate() call
-            rows = record.get("batch_wall_rows") or record.get("batch_size")  # after an out-of-memory back-off
-            return record["batch_wall_s"] / max(1, rows or 1)
-        wall = record.get("latency_s")
-        return None if wall is None else wall / max(1, record.get("batch_size") or 1)
-    if record.get("latency_s") is None:
-        return 0.0 if record.get("error") else None  # a failed request held its slot for no answer
-    return record["latency_s"] / concurrency
+        if record.batch_wall_s is not None:  # rows of the batch: more than one generate() call
+            rows = record.batch_wall_rows or record.batch_size  # after an out-of-memory back-off
+            return record.batch_wall_s / max(1, rows or 1)
+        wall = record.latency_s
+        return None if wall is None else wall / max(1, record.batch_size or 1)
+    if record.latency_s is None:
+        return 0.0 if record.error else None  # a failed request held its slot for no answer
+    return record.latency_s / concurrency
 
 
-def request_cost_usd(record: dict, p: Pricing, concurrency: int | None) -> float | None:
+def usage_cost_usd(usage: Usage, p: Pricing, failed: bool = False) -> float | None:
+    """A token-priced request's cost from its usage; None when its tokens are unknown. Providers do
+    not bill a request that failed with an HTTP error (`failed`): 0."""
+    if usage.input_tokens is None or usage.output_tokens is None:
+        return 0.0 if failed else None
+    return token_cost_usd(usage.input_tokens, usage.cached_input_tokens or 0, usage.output_tokens, p)
+
+
+def request_cost_usd(record: Record, p: Pricing, concurrency: int | None) -> float | None:
     """One record's cost; None when its price or its tokens/time are unknown."""
     if not p.known:
         return None
     if p.hourly:
         seconds = box_seconds(record, concurrency)
         return None if seconds is None else seconds * p.usd_per_hour / 3600
-    if record.get("input_tokens") is None or record.get("output_tokens") is None:
-        # providers do not bill a request that failed with an HTTP error; an answer whose tokens
-        # nobody counted has an unknown cost
-        return 0.0 if record.get("error") else None
-    return token_cost_usd(record["input_tokens"], record.get("cached_input_tokens") or 0,
-                          record["output_tokens"], p)
+    return usage_cost_usd(record.usage, p, failed=bool(record.error))
 
 
 @dataclass
@@ -116,7 +121,7 @@ class CellCost:
     energy_usd: float | None  # energy_j / 3.6e6 * usd_per_kwh: shown beside the cost, never added
 
 
-def cell_cost(records: list[dict], p: Pricing, concurrency: int | None, accuracy: float | None,
+def cell_cost(records: list[Record], p: Pricing, concurrency: int | None, accuracy: float | None,
               energy_j: float | None = None) -> CellCost:
     """Price every record, then the per-request, per-1k, per-1M-output-token and per-correct figures."""
     costs = [request_cost_usd(r, p, concurrency) for r in records]
@@ -124,7 +129,7 @@ def cell_cost(records: list[dict], p: Pricing, concurrency: int | None, accuracy
     n = len(records)
     total = None if unknown or not n else sum(costs)
     per_request = None if total is None else total / n
-    out_tokens = sum(r.get("output_tokens") or 0 for r in records)
+    out_tokens = sum(r.output_tokens or 0 for r in records)
     box = None
     if p.hourly and n:
         secs = [box_seconds(r, concurrency) for r in records]

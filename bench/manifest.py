@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import __version__, measure
+from bench.migrate import FORMAT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,7 @@ def _sha256(path: Path) -> str:
 
 def build(run_id: str, opts, prep) -> dict:
     return {
+        "format": FORMAT,  # the run format's version (bench.migrate upgrades older runs)
         "run_id": run_id,
         "title": opts.title,
         "notes": opts.notes,

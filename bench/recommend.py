@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from bench import cost, stats
 from bench.errors import InputError
 from bench.report.summary import plain
+from bench.types import Record, by_cell, first_scores
 
 ALPHA = 0.05
 
@@ -86,12 +87,7 @@ def _missed(cand: Candidate, bars: Bars) -> list[str]:
     return out
 
 
-def _scores(records: list[dict], model: str, task: str) -> dict[str, float]:
-    return {r["example_id"]: float(r["score"]) for r in records
-            if r["model"] == model and r["task"] == task and r.get("repeat", 0) == 0}
-
-
-def recommend(rows: list[dict], records: list[dict], task: str, bars: Bars) -> Recommendation:
+def recommend(rows: list[dict], records: list[Record], task: str, bars: Bars) -> Recommendation:
     bars.check()
     tasks = sorted({r["task"] for r in rows})
     if task not in tasks:
@@ -113,7 +109,8 @@ def recommend(rows: list[dict], records: list[dict], task: str, bars: Bars) -> R
     chosen = min(passing, key=lambda c: (c.usd_per_1k, -c.accuracy, c.p95_ms), default=None)
     comparison, paired = None, 0
     if chosen is not None and chosen.accuracy < best.accuracy:
-        a, b = _scores(records, chosen.model, task), _scores(records, best.model, task)
+        grouped = by_cell(records)
+        a, b = first_scores(grouped.get((chosen.model, task), [])), first_scores(grouped.get((best.model, task), []))
         common = sorted(set(a) & set(b))
         paired = len(common)
         if common:

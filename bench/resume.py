@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import shapes
 from bench.errors import RAN, InputError
-from bench.runner import failed_reason, status_of
-from bench.store import CELLS, MANIFEST, RECORDS, RunStore, drop_torn_tail
+from bench.migrate import migrate
+from bench.store import CELLS, MANIFEST, RECORDS, RunStore, drop_torn_tail, read_jsonl
+from bench.types import Record, by_cell, failed_reason, status_of
 
 Key = tuple[str, str, str, int]  # model, task, example id, repeat
 
@@ -47,7 +47,15 @@ def read_manifest(folder: Path) -> dict:
     if man.get("kind") == "sweep":
         raise InputError(f"--resume {folder}: this is a sweep folder (bench sweep), not a run; sweeps are not "
                          f"resumed: run the sweep again")
-    return man
+    return migrate(man)[0]
+
+
+def _migrated(folder: Path, records: list[dict] = (), cells: list[dict] = ()) -> tuple[list[dict], list[dict]]:
+    """Rows of a run folder in today's format, upgraded by the format its manifest.json names (read
+    before this session writes its own)."""
+    man = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    _, records, cells = migrate(man, records, cells, run_id=folder.name)
+    return records, cells
 
 
 def fingerprint(man: dict) -> dict:
@@ -55,11 +63,9 @@ def fingerprint(man: dict) -> dict:
     o = man.get("options", {})
     task_keys = ("sha256", "data_sha256", "prompts_sha256", "examples_run", "fewshot_ids", "scorer_sha256",
                  "scorer_kind")
-    selected = list(o.get("tasks") or [])  # a manifest from before skipped tasks were listed there too:
-    selected += [t for t in man.get("skipped_tasks") or {} if t not in selected]  # the same selection
     return {
         "options": {**{k: o.get(k) for k in ("models", "limit", "repeats", "speed", "device")},
-                    "tasks": sorted(selected) if o.get("tasks") is not None else None},
+                    "tasks": sorted(o["tasks"]) if o.get("tasks") is not None else None},
         "tasks": {n: {k: t.get(k) for k in task_keys} for n, t in man.get("tasks", {}).items()},
         "models": {n: m.get("config") for n, m in man.get("models", {}).items()},
     }
@@ -80,7 +86,7 @@ def changes(old: dict, new: dict) -> list[str]:
         a, b = old["tasks"].get(name), new["tasks"].get(name)
         if a is None or b is None:
             continue  # a different --tasks selection, reported above
-        if a.get("scorer_sha256") is None:  # a manifest from before scorer files were hashed
+        if a.get("scorer_sha256") is None:  # no scorer file hashed when the run started: nothing to compare
             b = {**b, "scorer_sha256": None}
         kind = b.get("scorer_kind") or a.get("scorer_kind") or "file"
         out += [f"task {name}: {_TASK_WHAT[k].format(kind=kind)}" for k in _TASK_WHAT if a.get(k) != b.get(k)]
@@ -134,12 +140,18 @@ def settle(store: RunStore, records: list[dict], torn: int, warn) -> tuple[list[
         drop_torn_tail(store.path / RECORDS)
         warn(f"dropped a torn last line of {RECORDS} ({torn} bytes, cut off by the crash)")
     drop_torn_tail(store.path / CELLS)
+    # an older run continues in today's format: its files are rewritten in it before this session's
+    # manifest (which names today's format) is written
+    stored = read_jsonl(store.path / CELLS) if (store.path / CELLS).exists() else []
+    upgraded, cells = _migrated(store.path, records, stored)
+    if cells != stored:
+        store.rewrite(CELLS, cells)
     kept, done = [], set()
-    for r in records:
+    for r in upgraded:
         k = key(r)
         if r.get("error") or k in done:
             continue
-        kept.append(shapes.record(r))  # a run from an earlier version continues in today's shape
+        kept.append(r)
         done.add(k)
     if len(kept) != len(records):
         retried = sum(1 for r in records if r.get("error"))
@@ -152,16 +164,18 @@ def settle(store: RunStore, records: list[dict], torn: int, warn) -> tuple[list[
 def old_cells(folder: Path) -> dict[tuple[str, str], dict]:
     """Cells written before the stop (a torn tail already cut), the last row of each."""
     path = folder / CELLS
-    rows = {}
+    found = []
     if path.exists():
         for lineno, raw in enumerate(path.read_bytes().split(b"\n")[:-1], 1):  # a torn tail is no cell
             if raw.strip():
                 try:
                     c = json.loads(raw.decode("utf-8"))
-                    rows[c["model"], c["task"]] = shapes.cell(c, folder.name)  # an earlier version's shape too
+                    _ = c["model"], c["task"]  # a cell line names both
                 except (UnicodeDecodeError, ValueError, KeyError, TypeError):
                     raise InputError(f"{path}:{lineno}: corrupted cell line; restore it or start a new run") from None
-    return rows
+                found.append(c)
+    _, cells = _migrated(folder, cells=found)
+    return {(c["model"], c["task"]): c for c in cells}
 
 
 def unfinished_like(out: Path, new_man: dict) -> list[Path]:
@@ -173,7 +187,7 @@ def unfinished_like(out: Path, new_man: dict) -> list[Path]:
         try:
             man = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             if (isinstance(man, dict) and man.get("kind") != "sweep" and not man.get("finished_utc")
-                    and not changes(fingerprint(man), want)):
+                    and not changes(fingerprint(migrate(man)[0]), want)):
                 found.append(folder)
         except (OSError, ValueError, AttributeError, TypeError):
             continue
@@ -183,16 +197,13 @@ def unfinished_like(out: Path, new_man: dict) -> list[Path]:
 def recount(cells: list[dict], records: list[dict]) -> list[dict]:
     """Cell rows whose counts come from the records, so that a cell run in two sessions counts all of
     them (its timing figures cover the session that finished it: see resumed_examples)."""
-    by_cell: dict[tuple[str, str], list[dict]] = {}
-    for r in records:
-        by_cell.setdefault((r["model"], r["task"]), []).append(r)
+    grouped = by_cell(Record.from_json(r) for r in records)
     out = []
     for c in cells:
-        recs = by_cell.get((c["model"], c["task"]), [])
-        errors = [r["error"] for r in recs if r.get("error")]
-        row = {**c, "recorded": len(recs), "errors": len(errors),
-               "retries": sum(r.get("retries") or 0 for r in recs),
-               "score_errors": sum(1 for r in recs if str(r.get("score_reason") or "").startswith("scoring failed"))}
+        recs = grouped.get((c["model"], c["task"]), [])
+        errors = [r.error for r in recs if r.error]
+        row = {**c, "recorded": len(recs), "errors": len(errors), "retries": sum(r.retries or 0 for r in recs),
+               "score_errors": sum(1 for r in recs if str(r.score_reason or "").startswith("scoring failed"))}
         if row["status"] in RAN:  # a crash (failed) or a skip keeps its status and reason
             row["status"] = status_of(len(recs) - len(errors), len(errors), row["score_errors"])
             if row["status"] == "failed":

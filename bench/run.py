@@ -19,7 +19,10 @@ from bench.errors import EXIT_BUDGET, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, I
 from bench.inventory import blockers
 from bench.lock import LOCK, RunLock
 from bench.report import build, summary
-from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
+from bench.planning import Plan, plan
+from bench.recording import Recorder, write_cells
+from bench.runner import run_local_model, stderr_progress
+from bench.types import Cell, Record
 from bench.store import CELLS, MANIFEST, RunStore, check_writable, read_run
 
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
@@ -66,12 +69,8 @@ def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
         raise InputError(f"--resume {folder}: a `bench demo` run cannot be resumed (its models were built in a "
                          f"temporary folder that is gone); run `bench demo` again")
     o = man["options"]
-    # options.tasks lists every selected task; a manifest from before skipped ones were listed there
-    # names them under skipped_tasks only
-    names = list(o.get("tasks") or [])
-    names += [t for t in man.get("skipped_tasks") or {} if t not in names]
     fields = {"config": Path(o.get("config") or "models.toml"), "tasks_dir": Path(o.get("tasks_dir") or "tasks"),
-              "models": ",".join(o.get("models") or []) or None, "tasks": ",".join(names) or None,
+              "models": ",".join(o.get("models") or []) or None, "tasks": ",".join(o.get("tasks") or []) or None,
               "limit": o.get("limit"), "device": o.get("device"), "repeats": o.get("repeats") or 1,
               "speed": bool(o.get("speed"))}
     if isinstance(man.get("title"), str):  # the demo's title and its random-weights warning stay on the summary
@@ -322,7 +321,7 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     except Exception as e:  # the measurements are safe on disk; a figure that cannot be drawn must not lose them
         echo(f"warning: plots and report.html could not be made ({one_line(e)}); "
              f"retry with: bench report {store.path}", file=sys.stderr)
-        table = summary.rows(records, cell_rows)
+        table = summary.rows([Record.from_json(r) for r in records], [Cell.from_json(c) for c in cell_rows])
         files = {"summary.csv": summary.to_csv(table).encode(),
                  "summary.md": summary.to_markdown(table, title, opts.notes).encode()}
     build.write(store.path, files)

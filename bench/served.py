@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from bench.config import ClientOptions, OpenAIModel, ServedModel
-from bench.runner import Cell, Plan, Recorder
+from bench.planning import Plan
+from bench.recording import Recorder
+from bench.types import Cell
 from bench.server import METRICS_PATH, ManagedServer, ServerError, ServerUnavailable
 
 SERVERS_DIR = "servers"  # in the run folder: one log per served model

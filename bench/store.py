@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import InputError, StorageError, storage_errno
+from bench.migrate import migrate
 
 MANIFEST, RECORDS, CELLS = "manifest.json", "records.jsonl", "cells.jsonl"
 
@@ -212,7 +213,8 @@ def drop_torn_tail(path: Path) -> int:
 
 
 def read_run(path: Path) -> tuple[dict, list[dict], list[dict]]:
-    """Manifest, records and cells of a run folder; InputError if it is not one."""
+    """Manifest, records and cells of a run folder in today's format (bench.migrate); InputError if
+    it is not one."""
     if not (path / MANIFEST).is_file():
         raise InputError(f"{path}: not a run folder (no {MANIFEST})")
     try:
@@ -221,4 +223,6 @@ def read_run(path: Path) -> tuple[dict, list[dict], list[dict]]:
         raise InputError(f"{path / MANIFEST}:{e.lineno}: corrupted manifest ({e.msg})") from None
     records = read_jsonl(path / RECORDS) if (path / RECORDS).exists() else []
     cells = read_jsonl(path / CELLS) if (path / CELLS).exists() else []
-    return manifest, records, cells
+    if not isinstance(manifest, dict):
+        return manifest, records, cells  # not a bench manifest: the reader says so
+    return migrate(manifest, records, cells, run_id=path.name)

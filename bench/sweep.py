@@ -117,7 +117,8 @@ class LocalDriver:
     def run_level(self, level: int, requests: list[Request]) -> LevelResult:
         import multiprocessing as mp
 
-        from bench.runner import _death, batches
+        from bench.planning import batches
+        from bench.runner import _death
         from bench.worker import Job
         from bench.worker import main as worker_main
 

@@ -156,7 +156,7 @@ def build(data_file: Path, input_col: str, target_col: str, out_dir: Path, name:
 def init(data_file: Path, input_col: str, target_col: str, out_dir: Path = Path("tasks"),
          name: str | None = None) -> Path:
     """Write the task file, check it like `bench validate`, and print what was decided."""
-    from bench import runner, tasks
+    from bench import planning, tasks
     from bench.config import load_task
 
     if not data_file.is_file():
@@ -176,7 +176,7 @@ def init(data_file: Path, input_col: str, target_col: str, out_dir: Path = Path(
             path.unlink()
         raise InputError(f"--out {out_dir}: cannot write {path} ({e.strerror or e}); pass another folder") from None
     try:
-        runner.plan(tasks.load(load_task(path)))  # what `bench validate` checks: data, templates, targets
+        planning.plan(tasks.load(load_task(path)))  # what `bench validate` checks: data, templates, targets
     except InputError:
         path.unlink()  # nothing half-written
         raise

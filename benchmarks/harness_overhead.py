@@ -21,7 +21,9 @@ sys.path.insert(0, str(ROOT))
 from bench import tasks  # noqa: E402
 from bench.backends.base import Completion  # noqa: E402
 from bench.config import load_tasks  # noqa: E402
-from bench.runner import Cell, Recorder, batches, plan  # noqa: E402
+from bench.planning import batches, plan  # noqa: E402
+from bench.recording import Recorder  # noqa: E402
+from bench.types import Cell  # noqa: E402
 from bench.store import RunStore  # noqa: E402
 
 

@@ -8,6 +8,12 @@ import pytest
 
 from bench import cost
 from bench.cost import Pricing
+from bench.types import Record, Usage
+
+
+def rec(fields: dict) -> Record:
+    """A records.jsonl line with the fields a cost formula reads."""
+    return Record.from_json({"run_id": "r", "model": "m", "task": "t", "example_id": "e", **fields})
 
 API = Pricing(usd_per_mtok_in=0.25, usd_per_mtok_cached_in=0.025, usd_per_mtok_out=2.0, prices_as_of="2026-11-01")
 BOX = Pricing(hardware="gpu", usd_per_hour=0.36, usd_per_kwh=0.30)
@@ -18,29 +24,29 @@ def test_api_request_bills_uncached_cached_and_output_tokens():
     # (part of output_tokens, so billed as output once):
     # (1,000 x 0.25 + 200 x 0.025 + 300 x 2.0) / 1e6 = (250 + 5 + 600) / 1e6 = 0.000855 USD
     record = {"input_tokens": 1200, "cached_input_tokens": 200, "output_tokens": 300, "reasoning_tokens": 50}
-    assert cost.request_cost_usd(record, API, concurrency=8) == pytest.approx(0.000855, rel=1e-12)
+    assert cost.request_cost_usd(rec(record), API, concurrency=8) == pytest.approx(0.000855, rel=1e-12)
 
 
 def test_cached_input_without_its_own_price_bills_as_input():
     # (1,200 x 0.25 + 300 x 2.0) / 1e6 = 0.0009
     p = Pricing(usd_per_mtok_in=0.25, usd_per_mtok_out=2.0, prices_as_of="2026-11-01")
     record = {"input_tokens": 1200, "cached_input_tokens": 200, "output_tokens": 300}
-    assert cost.request_cost_usd(record, p, concurrency=8) == pytest.approx(0.0009, rel=1e-12)
+    assert cost.request_cost_usd(rec(record), p, concurrency=8) == pytest.approx(0.0009, rel=1e-12)
 
 
 def test_unknown_tokens_or_prices_give_no_cost_and_a_failed_request_costs_nothing():
-    assert cost.request_cost_usd({"input_tokens": None, "output_tokens": None}, API, 8) is None
-    assert cost.request_cost_usd({"input_tokens": None, "output_tokens": None, "error": "HTTP 500"}, API, 8) == 0.0
-    assert cost.request_cost_usd({"input_tokens": 10, "output_tokens": 10}, Pricing(), 8) is None
+    assert cost.request_cost_usd(rec({"input_tokens": None, "output_tokens": None}), API, 8) is None
+    assert cost.request_cost_usd(rec({"input_tokens": None, "output_tokens": None, "error": "HTTP 500"}), API, 8) == 0.0
+    assert cost.request_cost_usd(rec({"input_tokens": 10, "output_tokens": 10}), Pricing(), 8) is None
 
 
 def test_local_request_pays_its_share_of_the_batch_wall_time():
     # a batch of 4 rows took 2.0 s: each row holds the box 0.5 s; 0.5 s x 0.36 USD/h / 3600 = 0.00005 USD
     record = {"batch_wall_s": 2.0, "latency_s": 1.9, "batch_size": 4, "input_tokens": 10, "output_tokens": 5}
-    assert cost.request_cost_usd(record, BOX, concurrency=None) == pytest.approx(0.00005, rel=1e-12)
+    assert cost.request_cost_usd(rec(record), BOX, concurrency=None) == pytest.approx(0.00005, rel=1e-12)
     # a run written before batch_wall_s existed falls back to the generate() latency: 1.9 / 4 x 0.0001
     old = {k: v for k, v in record.items() if k != "batch_wall_s"}
-    assert cost.request_cost_usd(old, BOX, concurrency=None) == pytest.approx(0.475 * 0.0001, rel=1e-12)
+    assert cost.request_cost_usd(rec(old), BOX, concurrency=None) == pytest.approx(0.475 * 0.0001, rel=1e-12)
 
 
 def test_a_batch_split_by_an_out_of_memory_back_off_is_charged_once():
@@ -48,20 +54,20 @@ def test_a_batch_split_by_an_out_of_memory_back_off_is_charged_once():
     # each row holds the box 4.0 / 8 = 0.5 s (not 4.0 / 4 = 1 s, which would charge the batch twice);
     # 0.5 s x 0.36 USD/h / 3600 = 0.00005 USD, and the 8 rows together pay for the 4.0 s once
     rows = [{"batch_wall_s": 4.0, "batch_wall_rows": 8, "batch_size": 4, "latency_s": 1.5} for _ in range(8)]
-    assert cost.request_cost_usd(rows[0], BOX, concurrency=None) == pytest.approx(0.00005, rel=1e-12)
-    assert sum(cost.box_seconds(r, None) for r in rows) == pytest.approx(4.0, rel=1e-12)
+    assert cost.request_cost_usd(rec(rows[0]), BOX, concurrency=None) == pytest.approx(0.00005, rel=1e-12)
+    assert sum(cost.box_seconds(rec(r), None) for r in rows) == pytest.approx(4.0, rel=1e-12)
 
 
 def test_self_hosted_server_request_holds_one_slot_of_its_concurrency():
     # latency 1.2 s at concurrency 4: 0.3 s of a 3.60 USD/h box = 0.3 x 0.001 = 0.0003 USD
     p = Pricing(hardware="vllm-box", usd_per_hour=3.6)
-    assert cost.request_cost_usd({"latency_s": 1.2, "batch_size": 1}, p, concurrency=4) == pytest.approx(0.0003)
+    assert cost.request_cost_usd(rec({"latency_s": 1.2, "batch_size": 1}), p, concurrency=4) == pytest.approx(0.0003)
 
 
 def test_cell_figures_per_1k_per_million_output_tokens_per_correct_and_energy():
     # 4 requests, each 1,000 input and 100 output tokens: (1,000 x 0.25 + 100 x 2.0) / 1e6 = 0.00045 USD each
     records = [{"input_tokens": 1000, "cached_input_tokens": 0, "output_tokens": 100}] * 4
-    c = cost.cell_cost(records, API, concurrency=8, accuracy=0.75, energy_j=None)
+    c = cost.cell_cost([rec(r) for r in records], API, concurrency=8, accuracy=0.75, energy_j=None)
     assert c.cost_usd == pytest.approx(0.0018)  # 4 x 0.00045
     assert c.usd_per_1k_requests == pytest.approx(0.45)  # 1,000 x 0.00045
     assert c.usd_per_mtok_out == pytest.approx(4.5)  # 0.0018 USD / 400 tokens x 1e6
@@ -71,7 +77,7 @@ def test_cell_figures_per_1k_per_million_output_tokens_per_correct_and_energy():
     # 4 s x 0.36 / 3600 = 0.0004 USD; 720 J = 0.0002 kWh x 0.30 = 0.00006 USD, shown beside, not added
     local = [{"batch_wall_s": 1.0, "batch_size": 2, "output_tokens": 10}] * 2 + \
             [{"batch_wall_s": 3.0, "batch_size": 2, "output_tokens": 10}] * 2
-    c = cost.cell_cost(local, BOX, concurrency=None, accuracy=0.0, energy_j=720.0)
+    c = cost.cell_cost([rec(r) for r in local], BOX, concurrency=None, accuracy=0.0, energy_j=720.0)
     assert c.cost_usd == pytest.approx(0.0004) and c.usd_per_1k_requests == pytest.approx(0.1)
     assert c.box_s_per_request == pytest.approx(1.0) and c.requests_per_s == pytest.approx(1.0)
     assert c.usd_per_correct is None  # nothing correct: no finite cost per correct answer
@@ -80,7 +86,7 @@ def test_cell_figures_per_1k_per_million_output_tokens_per_correct_and_energy():
 
 def test_one_unknown_record_makes_the_cell_cost_unknown():
     records = [{"input_tokens": 10, "output_tokens": 1}, {"input_tokens": None, "output_tokens": None}]
-    c = cost.cell_cost(records, API, concurrency=8, accuracy=1.0)
+    c = cost.cell_cost([rec(r) for r in records], API, concurrency=8, accuracy=1.0)
     assert c.cost_usd is None and c.unknown == 1 and c.usd_per_1k_requests is None
 
 

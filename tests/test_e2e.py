@@ -137,7 +137,7 @@ def test_output_tokens_match_a_recount(run):
     from bench import tasks
     from bench.backends.transformers import TransformersBackend, greedy_kwargs
     from bench.config import TransformersModel, load_task
-    from bench.runner import plan
+    from bench.planning import plan
 
     _, folder, models = run
     records = {(r["model"], r["task"], r["example_id"]): r

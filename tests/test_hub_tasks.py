@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import runner, tasks
+from bench import planning, tasks
 from bench.cli import main
 from bench.config import load_task, load_tasks
 
@@ -37,10 +37,10 @@ def local_variant(tmp_path: Path, name: str, data_table: str) -> tasks.TaskData:
     return tasks.load(load_task(path))
 
 
-def check(data: tasks.TaskData, right, wrong, n: int = 25) -> runner.Plan:
+def check(data: tasks.TaskData, right, wrong, n: int = 25) -> planning.Plan:
     """The task plans (every prompt renders, every reference is scorable); the first n examples
     score 1 with right(example, target) and 0 with wrong(example, target) as the model's output."""
-    plan = runner.plan(data)
+    plan = planning.plan(data)
     for ex in data.examples[:n]:
         target, inputs = plan.targets[ex.id], plan.inputs.get(ex.id, {})
         good = plan.scorer(right(ex, target), target, **inputs)

@@ -18,7 +18,9 @@ from bench import scoring, tasks
 from bench.backends.base import Completion
 from bench.config import load_task, load_tasks
 from bench.demo import local_tasks
-from bench.runner import Cell, Plan, Recorder, plan
+from bench.planning import Plan, plan
+from bench.recording import Recorder
+from bench.types import Cell
 from bench.scorers.user import user as wrap_user
 from bench.store import RunStore
 
@@ -124,9 +126,10 @@ def test_records_cells_and_summary_load_into_pandas_and_parquet(run, tmp_path):
 
 
 def downgrade(folder: Path) -> None:
-    """Rewrite a run folder in the shape earlier versions wrote: objects, lists and numbers in
+    """Rewrite a run folder as earlier versions wrote it (format 1): objects, lists and numbers in
     `extracted`, `score_details` as an object, `memory` nested, `energy_source` holding a reason,
-    `gpu_other_pids` a list, no `run_id` in cells."""
+    `gpu_other_pids` a list, no `run_id` in cells; the manifest without `format`, skipped tasks only
+under `skipped_tasks`, no scorer file hashes."""
     recs = [json.loads(x) for x in (folder / "records.jsonl").read_text().splitlines()]
     recs = [r for r in recs if not r["error"]]  # nothing for the resume to drop: it rewrites them all the same
     for r in recs:
@@ -144,6 +147,14 @@ def downgrade(folder: Path) -> None:
         c["gpu_other_pids"] = None if c.pop("gpu_other_processes") is None else []
     (folder / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
     (folder / "cells.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cells))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["format"]  # earlier versions wrote no format: format 1
+    assert manifest["skipped_tasks"]  # the Hub tasks, offline: named only there, not in options.tasks
+    manifest["options"]["tasks"] = [t for t in manifest["options"]["tasks"] if t not in manifest["skipped_tasks"]]
+    for entry in manifest["tasks"].values():  # scorer files were not hashed
+        for key in ("scorer_file", "scorer_kind", "scorer_sha256"):
+            entry.pop(key)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     assert any(isinstance(r["extracted"], dict) for r in recs)
 
 
@@ -249,22 +260,26 @@ def test_a_run_of_an_earlier_version_still_reports(tmp_path):
 
 
 def test_rows_of_an_earlier_version_read_in_the_new_shape_and_new_rows_stay_as_they_are():
-    from bench import shapes
+    from bench.migrate import FORMAT, migrate
+    from bench.types import Record
 
     old = {"model": "m", "task": "t", "status": "ok", "memory": {"peak_rss_bytes": 5}, "energy_j": 2.0,
            "energy_source": "rapl_package", "gpu_other_pids": [7, 8]}
-    new = shapes.cell(old, "run1")
+    why = {"energy_j": None, "energy_source": "NVML not available", "gpu_other_pids": None}
+    rec = {"example_id": "e", "extracted": {"a": [1, "é"]}, "score_details": {"valid_json": True}, "target": "x"}
+    man, (up, num, none), (new, why) = migrate({"run_id": "run1"}, [rec, {"extracted": 3.5}, {"extracted": None}],
+                                               [old, why])
+    assert man["format"] == FORMAT
     assert new["run_id"] == "run1" and "memory" not in new and new["peak_rss_bytes"] == 5
     assert new["torch_reserved_peak_bytes"] is None and new["energy_source"] == "rapl_package"
     assert new["energy_unavailable_reason"] is None
     assert new["gpu_other_pids"] == "7 8" and new["gpu_other_processes"] == 2
-    assert shapes.cell(new, "other") == new  # already in shape: unchanged, its own run id kept
-    why = shapes.cell({"energy_j": None, "energy_source": "NVML not available", "gpu_other_pids": None}, "r")
     assert why["energy_source"] is None and why["energy_unavailable_reason"] == "NVML not available"
     assert why["gpu_other_processes"] is None and why["gpu_other_pids"] is None
-
-    rec = {"example_id": "e", "extracted": {"a": [1, "é"]}, "score_details": {"valid_json": True}, "target": "x"}
-    up = shapes.record(rec)
     assert up["extracted"] == '{"a": [1, "é"]}' and json.loads(up["score_details"]) == {"valid_json": True}
-    assert shapes.record(up) == up and shapes.details(up) == shapes.details(rec) == {"valid_json": True}
-    assert shapes.record({"extracted": 3.5})["extracted"] == "3.5" and shapes.record({"extracted": None})["extracted"] is None
+    assert num["extracted"] == "3.5" and none["extracted"] is None
+    assert Record.from_json({"run_id": "r", "model": "m", "task": "t", "score": 1, **up}).details == {"valid_json": True}
+    # already in shape: unchanged (a format-1 run's rows may be, a resumed one's partly)
+    assert migrate({"run_id": "other"}, [up], [new]) == ({"run_id": "other", "format": FORMAT}, [up], [new])
+    # a run in today's format is not touched, whatever its rows hold
+    assert migrate({"format": FORMAT}, [rec], [old]) == ({"format": FORMAT}, [rec], [old])

@@ -17,7 +17,9 @@ from bench.lock import LOCK, RunLock
 from bench.oom import generate_with_backoff, is_oom
 from bench.report import summary
 from bench.resume import changes, fingerprint, load_records
-from bench.runner import OUTPUT_CAP_CHARS, Cell, Plan, Recorder
+from bench.planning import Plan
+from bench.recording import OUTPUT_CAP_CHARS, Recorder
+from bench.types import Cell
 from bench.store import RECORDS, RunStore, drop_torn_tail, read_jsonl
 
 torch = pytest.importorskip("torch")
@@ -180,7 +182,7 @@ def test_a_scorer_that_raises_fails_that_example_only(tmp_path):
 
 def test_hostile_text_never_breaks_the_summary():
     row = {"model": "m|x", "task": "t", "status": "failed", "reason": HOSTILE, "accuracy": 0.5}
-    table = summary.rows([], [row])
+    table = summary.rows([], [Cell.from_json(row)])
     md = summary.to_markdown(table, "title", [])
     text = summary.to_text(table)
     for out in (md, text):

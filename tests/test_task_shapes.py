@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import runner, tasks
+from bench import planning, tasks
 from bench.config import load_task
 
 
-def task(tmp_path: Path, name: str, rows: list[dict], score: str, files: dict[str, str] = {}) -> runner.Plan:
+def task(tmp_path: Path, name: str, rows: list[dict], score: str, files: dict[str, str] = {}) -> planning.Plan:
     (tmp_path / "data").mkdir(exist_ok=True)
     (tmp_path / "data" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     for rel, text in files.items():
@@ -20,7 +20,7 @@ def task(tmp_path: Path, name: str, rows: list[dict], score: str, files: dict[st
     path = tmp_path / f"{name}.toml"
     path.write_text(f'[data]\npath = "data/{name}.jsonl"\nid = "id"\n\n[prompt]\nuser = "{{text}}"\n\n'
                     f"[score]\n{score}\n", encoding="utf-8")
-    return runner.plan(tasks.load(load_task(path)))
+    return planning.plan(tasks.load(load_task(path)))
 
 
 def test_pii_spans(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import runner, tasks
+from bench import planning, tasks
 from bench.cli import main
 from bench.config import load_task
 from tests.test_tasks import write_jsonl, write_parquet
@@ -24,10 +24,10 @@ def init(tmp_path: Path, capsys, data: Path, *extra: str) -> tuple[int, str, str
     return code, out.out, out.err
 
 
-def written(tmp_path: Path, name: str) -> tuple[dict, tasks.TaskData, runner.Plan]:
+def written(tmp_path: Path, name: str) -> tuple[dict, tasks.TaskData, planning.Plan]:
     path = tmp_path / "tasks" / f"{name}.toml"
     data = tasks.load(load_task(path))
-    return tomllib.loads(path.read_text(encoding="utf-8")), data, runner.plan(data)
+    return tomllib.loads(path.read_text(encoding="utf-8")), data, planning.plan(data)
 
 
 def label_rows(n_per: int = 6) -> list[dict]:

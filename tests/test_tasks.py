@@ -402,7 +402,7 @@ def test_shipped_tasks_load_and_render():
 
 def test_shipped_references_score_full_marks():
     # each reference answer, given as the model output, is scored correct by the task's own scorer
-    from bench.runner import plan
+    from bench.planning import plan
 
     for name, task in shipped().items():
         if not task.spec.data.path:

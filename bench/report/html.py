@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from bench.report import summary, table
+from bench.types import Record, first_repeat
 
 SHOWN_CHARS = 600  # of one example output
 EXAMPLES_PER_CELL = 3
@@ -100,21 +101,21 @@ def markdown(text: str, anchors: dict[str, str] | None = None) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
-def _examples(records: list[dict], model: str, task: str) -> list[dict]:
+def _examples(records: list[Record], model: str, task: str) -> list[Record]:
     """A few of the cell's first-repeat records: wrong answers first (what a reader checks), then right."""
-    recs = [r for r in records if r["model"] == model and r["task"] == task and r.get("repeat", 0) == 0]
-    wrong = [r for r in recs if float(r["score"]) < 1]
-    right = [r for r in recs if float(r["score"]) >= 1]
+    recs = first_repeat(r for r in records if (r.model, r.task) == (model, task))
+    wrong = [r for r in recs if float(r.score) < 1]
+    right = [r for r in recs if float(r.score) >= 1]
     return (wrong[:2] + right[:1] + wrong[2:] + right[1:])[:EXAMPLES_PER_CELL]
 
 
-def _example_html(r: dict) -> str:
-    cls = "ok" if float(r["score"]) >= 1 else "bad"
-    return (f"<p><b>{esc(r['example_id'])}</b>: score <span class='{cls}'>{esc(r['score'])}</span> "
-            f"({esc(cut(r.get('score_reason'), 200))}); target <code>{esc(cut(r.get('target'), 200))}</code>, "
-            f"extracted <code>{esc(cut(r.get('extracted'), 200)) or '(nothing)'}</code>"
-            + (f"; error: {esc(cut(r['error'], 300))}" if r.get("error") else "")
-            + f"</p><pre>{esc(cut(r.get('output')))}</pre>")
+def _example_html(r: Record) -> str:
+    cls = "ok" if float(r.score) >= 1 else "bad"
+    return (f"<p><b>{esc(r.example_id)}</b>: score <span class='{cls}'>{esc(r.score)}</span> "
+            f"({esc(cut(r.score_reason, 200))}); target <code>{esc(cut(r.target, 200))}</code>, "
+            f"extracted <code>{esc(cut(r.extracted, 200)) or '(nothing)'}</code>"
+            + (f"; error: {esc(cut(r.error, 300))}" if r.error else "")
+            + f"</p><pre>{esc(cut(r.output))}</pre>")
 
 
 def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: dict[str, bytes],

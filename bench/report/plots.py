@@ -217,7 +217,7 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return stats.percentile(values, 50), stats.percentile(values, 10), stats.percentile(values, 90)
 
 
-def speed(plt, rows: list[dict], records: list[dict], foot: str, out: dict) -> None:
+def speed(plt, rows: list[dict], records: list, foot: str, out: dict) -> None:
     models = list(dict.fromkeys(r["model"] for r in rows))
     fig, (a1, a2) = plt.subplots(1, 2, figsize=SLIDE)
     tps = []
@@ -234,7 +234,7 @@ def speed(plt, rows: list[dict], records: list[dict], foot: str, out: dict) -> N
     a1.grid(True, axis="x", alpha=0.3)
     ttft = []
     for m in models:
-        vals = [1000 * x["ttft_s"] for x in records if x["model"] == m and x.get("ttft_s") is not None]
+        vals = [1000 * x.ttft_s for x in records if x.model == m and x.ttft_s is not None]
         ttft.append(_spread(vals) if vals else (0.0, 0.0, 0.0))
     a2.barh(y, [t[0] for t in ttft], xerr=error_bars(ttft), color=colors, capsize=4, alpha=0.85)
     a2.set_yticks(list(y), [label(m) for m in models])

@@ -3,8 +3,8 @@ pricing, from the run's own manifest or re-priced from another models.toml.
 
 Merging: a (model, task) cell may come from one run only. A cell that did not run (no records:
 skipped, no key) gives way to the same cell with records in another run; two runs that both have
-records for the same cell are an error, so no figure is ever silently replaced. Rows written by
-an earlier version are read in today's shape (bench.shapes), so old run folders still report.
+records for the same cell are an error, so no figure is ever silently replaced. Older runs are
+read in today's format (store.read_run applies bench.migrate), so old run folders still report.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from bench import shapes
 from bench.cost import Pricing, pricing_of
 from bench.errors import InputError
 from bench.store import CELLS, RECORDS, read_run
+from bench.types import Cell, Record, by_cell
 
 SWEEP = "sweep.jsonl"  # bench.sweep.SWEEP (not imported: the report needs nothing of the sweep runner)
 
@@ -28,8 +28,8 @@ CELL_KEYS = {"model": str, "task": str, "status": str}
 class Merged:
     manifests: list[dict]  # one per run, in the order given
     folders: list[Path]
-    cells: list[dict]  # one per (model, task), in run order then the order each run wrote them
-    records: list[dict]
+    cells: list[Cell]  # one per (model, task), in run order then the order each run wrote them
+    records: list[Record]
     pricing: dict[str, Pricing] = field(default_factory=dict)  # model -> pricing used for the report
     price_source: dict[str, str] = field(default_factory=dict)  # model -> where its prices came from
     run_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, task) -> run id
@@ -59,7 +59,7 @@ def _check_rows(path: Path, rows: list[dict], keys: dict) -> None:
                                  f"{getattr(kind, '__name__', 'number')}; the file is corrupted")
 
 
-def read_one(folder: Path) -> tuple[dict, list[dict], list[dict]]:
+def read_one(folder: Path) -> tuple[dict, list[Record], list[Cell]]:
     """A run folder, checked enough that a report can trust its rows."""
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder; pass a run folder (results/<run id>)")
@@ -70,9 +70,7 @@ def read_one(folder: Path) -> tuple[dict, list[dict], list[dict]]:
     _check_rows(folder / CELLS, cells, CELL_KEYS)
     if not cells:
         raise InputError(f"{folder}: no {CELLS}: the run has no finished cell to report")
-    run_id = str(manifest.get("run_id", folder.name))
-    # rows of a run made by an earlier version read in today's shape (bench.shapes)
-    return manifest, [shapes.record(r) for r in records], [shapes.cell(c, run_id) for c in cells]
+    return manifest, [Record.from_json(r) for r in records], [Cell.from_json(c) for c in cells]
 
 
 def _check_tasks(folder: Path, manifest: dict, run_id: str, task_ids: dict) -> None:
@@ -112,12 +110,10 @@ def merge(folders: list[Path]) -> Merged:
         run_id = manifest.get("run_id", folder.name)
         manifests.append(manifest)
         _check_tasks(folder, manifest, run_id, task_ids)
-        by_cell: dict[tuple[str, str], list[dict]] = {}
-        for r in records:
-            by_cell.setdefault((r["model"], r["task"]), []).append(r)
-        latest = {(c["model"], c["task"]): c for c in cells}  # a cell written twice: the later one
+        grouped = by_cell(records)
+        latest = {(c.model, c.task): c for c in cells}  # a cell written twice: the later one
         for key, cell in latest.items():
-            recs = by_cell.get(key, [])
+            recs = grouped.get(key, [])
             if key in chosen:
                 if recs and records_of[key]:
                     raise InputError(f"{folder}: {key[0]} x {key[1]} also has results in run {chosen[key][0]}; "

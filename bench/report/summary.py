@@ -10,7 +10,8 @@ import io
 import math
 import re
 
-from bench import shapes, stats
+from bench import stats
+from bench.types import Cell, Record, by_cell, first_repeat
 
 COLUMNS = [
     "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "accuracy_lenient", "accuracy_strict", "valid_json",
@@ -24,58 +25,57 @@ COLUMNS = [
 ]
 
 
-def rows(records: list[dict], cells: list[dict]) -> list[dict]:
+def rows(records: list[Record], cells: list[Cell]) -> list[dict]:
     """One row per cell, in the order the cells ran; accuracy counts an errored example as 0."""
-    by_cell: dict[tuple[str, str], list[dict]] = {}
-    for r in records:
-        by_cell.setdefault((r["model"], r["task"]), []).append(r)
+    grouped = by_cell(records)
     out = []
     for c in cells:
-        timed = by_cell.get((c["model"], c["task"]), [])  # every repeat: timing statistics
-        recs = [r for r in timed if r.get("repeat", 0) == 0]  # the first repeat: accuracy and counts
-        scores = [float(r["score"]) for r in recs]
+        timed = grouped.get((c.model, c.task), [])  # every repeat: timing statistics
+        recs = first_repeat(timed)  # the first repeat: accuracy and counts
+        scores = [float(r.score) for r in recs]
         lo, hi, method = stats.accuracy_interval(scores) if scores else (math.nan, math.nan, "")
-        latencies = [r["latency_s"] for r in timed if r.get("latency_s") is not None]
-        ttfts = [r["ttft_s"] for r in timed if r.get("ttft_s") is not None]
-        tpots = [r["tpot_s"] for r in timed if r.get("tpot_s") is not None]
+        latencies = [r.latency_s for r in timed if r.latency_s is not None]
+        ttfts = [r.ttft_s for r in timed if r.ttft_s is not None]
+        tpots = [r.tpot_s for r in timed if r.tpot_s is not None]
         out.append({
-            "model": c["model"], "task": c["task"], "status": c["status"], "n": len(recs),
+            "model": c.model, "task": c.task, "status": c.status, "n": len(recs),
             "accuracy": stats.mean(scores), "ci_low": lo, "ci_high": hi, "ci_method": method,
             **scoring_extras(recs),
-            "truncated": sum(1 for r in recs if r.get("truncated")), "errors": sum(1 for r in recs if r.get("error")),
-            "retries": sum(r.get("retries") or 0 for r in recs),
+            "truncated": sum(1 for r in recs if r.truncated), "errors": sum(1 for r in recs if r.error),
+            "retries": sum(r.retries or 0 for r in recs),
             "latency_mean_s": stats.mean(latencies),
             **{f"latency_p{q}_s": stats.percentile(latencies, q) for q in (50, 90, 95, 99)},
             **{f"ttft_p{q}_s": stats.percentile(ttfts, q) for q in (50, 90, 95, 99)},
             "tpot_p50_s": stats.percentile(tpots, 50),
-            "timed_requests": len(latencies), "repeats": c.get("repeats", 1),
-            "output_tokens": sum(r.get("output_tokens") or 0 for r in timed),  # all repeats, as tokens/s
-            "output_tokens_per_s": c.get("output_tokens_per_s"),
-            "output_tokens_per_s_sd": c.get("output_tokens_per_s_sd"), "batch_size": c.get("batch_size"),
-            "engine": c.get("engine"), "load_s": c.get("load_s"), "cold_start_s": c.get("cold_start_s"), "weights_bytes": c.get("weights_bytes"),
-            **{k: c.get(k) for k in ("peak_rss_bytes", "torch_allocated_peak_bytes", "torch_reserved_peak_bytes",
-                                     "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
-                                     "energy_unavailable_reason", "gpu_other_processes", "gpu_other_pids")},
-            "client_lag_p99_s": c.get("client_lag_p99_s"), "client_lag_samples": c.get("client_lag_samples"),
-            "device": c.get("device"), "dtype": c.get("dtype"), "reason": c.get("reason") or "",
+            "timed_requests": len(latencies), "repeats": c.repeats,
+            "output_tokens": sum(r.output_tokens or 0 for r in timed),  # all repeats, as tokens/s
+            **{k: getattr(c, k) for k in _FROM_CELL},
+            "reason": c.reason or "",
         })
     return out
 
 
-def scoring_extras(recs: list[dict]) -> dict:
+# summary columns copied from the cell as they are
+_FROM_CELL = ("output_tokens_per_s", "output_tokens_per_s_sd", "batch_size", "engine", "load_s", "cold_start_s",
+              "weights_bytes", "peak_rss_bytes", "torch_allocated_peak_bytes", "torch_reserved_peak_bytes",
+              "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
+              "energy_unavailable_reason", "gpu_other_processes", "gpu_other_pids", "client_lag_p99_s",
+              "client_lag_samples", "device", "dtype")
+
+
+def scoring_extras(recs: list[Record]) -> dict:
     """Figures some scorers add, None where the task's scorer has none: strict and lenient accuracy (label),
     the share of outputs that were valid JSON (json_fields, span_f1) and the mean share of key
     facts present (rouge_l). An errored example counts as lenient 0, not JSON, no facts. Strict
     accuracy appears apart from `accuracy` only when a label task scores the lenient reading."""
-    details = shapes.details  # JSON text in records (an object in runs of earlier versions)
-    lenient = [float(r.get("score_lenient") or 0.0) for r in recs] if any("score_lenient" in r for r in recs) else []
+    details = [r.details for r in recs]
+    lenient = [float(r.score_lenient or 0.0) for r in recs] if any(r.score_lenient is not None for r in recs) else []
     # with primary = "lenient" the strict reading lives in the details
-    strict = [float(details(r).get("strict", r["score"])) for r in recs] if any(
-        "strict" in details(r) for r in recs) else []
-    valid = [float(details(r).get("valid_json") is True) for r in recs] if any(
-        "valid_json" in details(r) for r in recs) else []
-    facts = [float(details(r).get("fact_recall") or 0.0) for r in recs] if any(
-        details(r).get("fact_recall") is not None for r in recs) else []
+    strict = [float(d.get("strict", r.score)) for r, d in zip(recs, details)] if any(
+        "strict" in d for d in details) else []
+    valid = [float(d.get("valid_json") is True) for d in details] if any("valid_json" in d for d in details) else []
+    facts = [float(d.get("fact_recall") or 0.0) for d in details] if any(
+        d.get("fact_recall") is not None for d in details) else []
     return {"accuracy_lenient": stats.mean(lenient) if lenient else None,
             "accuracy_strict": stats.mean(strict) if strict else None,
             "valid_json": stats.mean(valid) if valid else None,

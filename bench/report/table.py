@@ -8,6 +8,7 @@ import math
 from bench import cost, stats
 from bench.report import summary
 from bench.report.runs import Merged
+from bench.types import by_cell, first_repeat
 
 COST_COLUMNS = [
     "cost_usd", "usd_per_1k_requests", "usd_per_mtok_out", "usd_per_correct", "energy_usd", "requests_per_s",
@@ -19,13 +20,13 @@ COST_COLUMNS = [
 def priced_rows(merged: Merged, utilisation: float, baseline: str | None = None) -> list[dict]:
     """summary.rows() plus every cost column, for each merged cell."""
     rows = summary.rows(merged.records, merged.cells)
-    by_cell = _records_by_cell(merged.records)
-    cells = {(c["model"], c["task"]): c for c in merged.cells}
+    grouped = by_cell(merged.records)
+    cells = {(c.model, c.task): c for c in merged.cells}
     for row in rows:
         key = (row["model"], row["task"])
         p = merged.pricing.get(row["model"], cost.Pricing())
-        c = cost.cell_cost(by_cell.get(key, []), p, cells[key].get("concurrency"),
-                           None if math.isnan(row["accuracy"]) else row["accuracy"], cells[key].get("energy_j"))
+        c = cost.cell_cost(grouped.get(key, []), p, cells[key].concurrency,
+                           None if math.isnan(row["accuracy"]) else row["accuracy"], cells[key].energy_j)
         row.update(cost=c, pricing=p, cost_usd=c.cost_usd, usd_per_1k_requests=c.usd_per_1k_requests,
                    usd_per_mtok_out=c.usd_per_mtok_out, usd_per_correct=c.usd_per_correct,
                    energy_usd=c.energy_usd,
@@ -46,13 +47,6 @@ def capacity_of(c: cost.CellCost, p: cost.Pricing, sweep: dict | None) -> dict:
                 "capacity_source": f"sweep {sweep['sweep_id']}: p95 <= {sweep['slo_p95_ms']:g} ms at "
                                    f"{str(sweep.get('kind') or 'level').replace('_', ' ')} {sweep.get('capacity_level')}"}
     return {"requests_per_s": c.requests_per_s, "capacity_source": "run" if c.requests_per_s else None}
-
-
-def _records_by_cell(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
-    out: dict[tuple[str, str], list[dict]] = {}
-    for r in records:
-        out.setdefault((r["model"], r["task"]), []).append(r)
-    return out
 
 
 def baseline_for(rows: list[dict], task: str, baseline: str | None) -> dict | None:
@@ -107,8 +101,8 @@ def overall_rows(rows: list[dict], merged: Merged) -> list[dict]:
     pooled over the same mix."""
     tasks = pooled_tasks(rows)
     reported = len({r["task"] for r in rows})
-    by_cell = _records_by_cell(merged.records)
-    cells = {(c["model"], c["task"]): c for c in merged.cells}
+    grouped = by_cell(merged.records)
+    cells = {(c.model, c.task): c for c in merged.cells}
     out = []
     if not tasks:
         return out
@@ -116,18 +110,18 @@ def overall_rows(rows: list[dict], merged: Merged) -> list[dict]:
         mine = [r for r in rows if r["model"] == model and r["status"] == "ok" and r["n"] and r["task"] in tasks]
         if len(mine) != len(tasks):
             continue
-        recs = [x for t in tasks for x in by_cell[(model, t)]]
-        first = [float(x["score"]) for x in recs if x.get("repeat", 0) == 0]
+        recs = [x for t in tasks for x in grouped[(model, t)]]
+        first = [float(x.score) for x in first_repeat(recs)]
         acc = stats.mean(first)
         lo, hi, method = stats.accuracy_interval(first)
         p = mine[0]["pricing"]
         # records of each cell priced with that cell's concurrency, then pooled
-        priced = [cost.cell_cost(by_cell[(model, t)], p, cells[(model, t)].get("concurrency"), None) for t in tasks]
+        priced = [cost.cell_cost(grouped[(model, t)], p, cells[(model, t)].concurrency, None) for t in tasks]
         known = all(c.cost_usd is not None for c in priced)
         total = sum(c.cost_usd for c in priced) if known else None
         n_all = sum(c.requests for c in priced)
         per_request = None if total is None or not n_all else total / n_all
-        latencies = [x["latency_s"] for x in recs if x.get("latency_s") is not None]
+        latencies = [x.latency_s for x in recs if x.latency_s is not None]
         out.append({"model": model, "task": "overall", "tasks": len(tasks), "pooled_tasks": tasks,
                     "tasks_reported": reported, "n": len(first), "accuracy": acc,
                     "ci_low": lo, "ci_high": hi, "ci_method": method, "latency_p95_s": stats.percentile(latencies, 95),

@@ -5,16 +5,21 @@ from __future__ import annotations
 import math
 
 from bench.report import summary
+from bench.shapes import as_text
+from bench.types import Cell, Record
 
 
 def rec(model, task, score, **kw):
-    base = {"model": model, "task": task, "repeat": 0, "score": score, "latency_s": 0.1, "ttft_s": 0.05,
-            "output_tokens": 3, "finish_reason": "stop", "truncated": False, "error": None, "retries": 0}
-    return base | kw
+    base = {"run_id": "r", "model": model, "task": task, "example_id": "e", "repeat": 0, "score": score,
+            "latency_s": 0.1, "ttft_s": 0.05, "output_tokens": 3, "finish_reason": "stop", "truncated": False,
+            "error": None, "retries": 0}
+    if "score_details" in kw:  # JSON text, as records.jsonl holds it
+        kw["score_details"] = as_text(kw["score_details"])
+    return Record.from_json(base | kw)
 
 
 def cell(model, task, **kw):
-    return {"model": model, "task": task, "status": "ok", "output_tokens_per_s": 10.0, "memory": {}} | kw
+    return Cell.from_json({"model": model, "task": task, "status": "ok", "output_tokens_per_s": 10.0} | kw)
 
 
 def test_accuracy_counts_errors_as_wrong_and_reports_them():
