@@ -22,8 +22,8 @@ from bench.report import build, summary
 from bench.planning import Plan, plan
 from bench.recording import Recorder, write_cells
 from bench.runner import run_local_model, stderr_progress
-from bench.types import Cell, Record
 from bench.store import CELLS, MANIFEST, RunStore, check_writable, read_run
+from bench.types import Cell, Record
 
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 SKIPPED_DATA = "task data unavailable"  # the reason of a cell whose task's data could not be loaded
