@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bench import cost, stats
 from bench.errors import InputError
-from bench.report.summary import plain
+from bench.safetext import plain
 
 ALPHA = 0.05
 
