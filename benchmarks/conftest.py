@@ -25,7 +25,8 @@ _FIGURES: dict[str, dict] = {}  # test id -> its benchmark's extra_info, for the
 
 
 def pytest_collect_file(file_path: Path, parent):
-    if file_path.parent == HERE and file_path.name in BENCHMARKS:
+    # a file named on the command line is collected by pytest itself
+    if file_path.parent == HERE and file_path.name in BENCHMARKS and not parent.session.isinitpath(file_path):
         return pytest.Module.from_parent(parent, path=file_path)
     return None
 
