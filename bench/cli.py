@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_STORAGE, InputError, StorageError
-
-EXIT_NO_MODEL = 1  # recommend: no model meets every bar
-EXIT_REGRESSION = 1  # compare: NEW is worse than BASE beyond a limit
+from bench.errors import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NO_MODEL, EXIT_OK, EXIT_REGRESSION, EXIT_STORAGE,
+                          InputError, StorageError)
 
 COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend", "compare", "sweep")
 
@@ -228,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_STORAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _default_tasks_dir(args) -> None:

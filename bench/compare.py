@@ -15,6 +15,7 @@ from bench.report import build, summary
 from bench.report.runs import Merged
 from bench.report.table import markdown_table
 from bench.types import by_cell, first_scores
+from bench.safetext import md_cell
 
 ALPHA = 0.05
 
@@ -157,7 +158,7 @@ def _usd(v: float | None) -> str:
 
 
 def markdown(pairs: list[Pair], base_dir: Path, new_dir: Path, limits: Limits) -> str:
-    """A table fit for a pull-request comment; every name escaped (summary.md_cell)."""
+    """A table fit for a pull-request comment; every name escaped (md_cell)."""
     head = ["model", "task", "n", "acc BASE %", "acc NEW %", "diff pp", "p (test)", "p95 BASE ms", "p95 NEW ms",
             "p95 ratio", "$/1k BASE", "$/1k NEW", "cost ratio", "verdict"]
     body = []
@@ -169,7 +170,7 @@ def markdown(pairs: list[Pair], base_dir: Path, new_dir: Path, limits: Limits) -
                      _usd(p.base["usd_per_1k_requests"]), _usd(p.new["usd_per_1k_requests"]), _x(p.cost_ratio),
                      "WORSE: " + "; ".join(p.failures) if p.failures else "ok"])
     worse = sum(bool(p.failures) for p in pairs)
-    lines = [f"## bench compare: {summary.md_cell(base_dir.name)} -> {summary.md_cell(new_dir.name)}", ""]
+    lines = [f"## bench compare: {md_cell(base_dir.name)} -> {md_cell(new_dir.name)}", ""]
     lines += markdown_table(head, body)
     lines += ["", f"**{worse} of {len(pairs)} cell(s) worse** than allowed" if worse else
               f"No regression in {len(pairs)} cell(s).",
@@ -179,5 +180,5 @@ def markdown(pairs: list[Pair], base_dir: Path, new_dir: Path, limits: Limits) -
                   f"(each run priced with its own prices). Compared on the examples both runs have; an error "
                   f"counts as wrong."]
     notes = [n for p in pairs for n in p.notes]
-    lines += [""] + [f"- {summary.md_cell(n)}" for n in dict.fromkeys(notes)] if notes else []
+    lines += [""] + [f"- {md_cell(n)}" for n in dict.fromkeys(notes)] if notes else []
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bench.errors import InputError
+from bench.safetext import visible
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -492,13 +493,10 @@ def _unquote(q: str) -> str:
         return q[1:-1]
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 def where(path: Path, text: str, loc: tuple) -> str:
     line = key_line(text, loc)
     key = ".".join(str(p) for p in loc if p != "")
-    key = _CONTROL.sub(lambda m: repr(m.group())[1:-1], key)  # one line, even for a key holding "\n"
+    key = visible(key)  # one line, even for a key holding "\n"
     return f"{path}" + (f":{line}" if line else "") + (f": key '{key}'" if key else "")
 
 

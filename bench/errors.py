@@ -1,6 +1,7 @@
 """Errors meant for people: a user's mistake is reported in one message, never a traceback.
 
-Exit codes are documented in the README and used by the CLI only.
+Every exit code lives here (documented in the README and `bench --help`); the modules that end a
+command import them.
 """
 
 import errno
@@ -13,6 +14,9 @@ EXIT_PARTIAL = 3  # the run finished but some cells failed or were skipped
 EXIT_NOTHING_RAN = 4  # no cell could run (every model failed to load, say)
 EXIT_STORAGE = 5  # the disk would not take a write (full, quota, read-only): what was written is kept
 EXIT_BUDGET = 6  # --max-usd stopped the run before every request was sent (resumable)
+EXIT_INTERRUPTED = 130  # Ctrl-C (the shell's code for a process stopped by SIGINT); resumable
+EXIT_NO_MODEL = 1  # recommend: no model meets every bar
+EXIT_REGRESSION = 1  # compare: NEW is worse than BASE beyond a limit
 
 
 def one_line(e: BaseException, limit: int = 300) -> str:

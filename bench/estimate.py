@@ -116,7 +116,7 @@ def _tok(v: int, known: bool = True) -> str:
 def table(plans: list[ModelPlan]) -> list[str]:
     """The plan as a fixed-width table with a total line, then one line per kind of model not
     estimated (priced by time, unpriced, no key)."""
-    from bench.report.summary import plain
+    from bench.safetext import plain
     from bench.report.table import text_table
 
     head = ["model", "requests", "input tok (est)", "output tok (exp)", "output tok (max)", "cost expected",

@@ -9,6 +9,22 @@ from pathlib import Path
 
 from bench.config import TransformersModel
 
+_TRUE = ("1", "on", "yes", "true")  # huggingface_hub's and datasets' words for "set", any case
+
+
+def offline(*, datasets: bool = False) -> str | None:
+    """The environment variable that switches the Hub off, or None while it is on, by the rules of
+    the libraries that download (so bench skips exactly what they would refuse to fetch). Models
+    (huggingface_hub, transformers): HF_HUB_OFFLINE, or TRANSFORMERS_OFFLINE where HF_HUB_OFFLINE is
+    unset or empty. Datasets: HF_DATASETS_OFFLINE where it is set (HF_DATASETS_OFFLINE=0 lets datasets
+    download under HF_HUB_OFFLINE=1), else as for models. Values 1, on, yes, true mean off."""
+    name = "HF_HUB_OFFLINE" if os.environ.get("HF_HUB_OFFLINE") else "TRANSFORMERS_OFFLINE"
+    hub = name if os.environ.get(name, "").lower() in _TRUE else None
+    own = os.environ.get("HF_DATASETS_OFFLINE")
+    if datasets and own is not None:
+        return (hub or "HF_DATASETS_OFFLINE") if own.lower() in _TRUE else None
+    return hub
+
 
 def availability(spec: TransformersModel, base: Path) -> tuple[bool, str]:
     """(loadable, why): 'local folder', 'cached', 'downloadable', or offline, gated, missing, unreachable."""
@@ -26,8 +42,8 @@ def availability(spec: TransformersModel, base: Path) -> tuple[bool, str]:
         return False, f"invalid model id: {e}"
     if isinstance(cached, str):
         return True, "cached"
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
-        return False, "not cached, and offline (HF_HUB_OFFLINE is set)"
+    if switch := offline():
+        return False, f"not cached, and offline ({switch} is set)"
     from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from bench import cost, stats
 from bench.errors import InputError
-from bench.report.summary import plain
 from bench.types import Record, by_cell, first_scores
+from bench.safetext import plain
 
 ALPHA = 0.05
 

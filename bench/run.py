@@ -15,7 +15,8 @@ from typing import Callable
 from bench import budget as spend
 from bench import cost, manifest, preflight, resume, skips, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
-from bench.errors import EXIT_BUDGET, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, InputError, StorageError, exit_code, one_line
+from bench.errors import (EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, InputError,
+                          StorageError, exit_code, one_line)
 from bench.inventory import blockers
 from bench.lock import LOCK, RunLock
 from bench.report import build, summary
@@ -25,7 +26,6 @@ from bench.runner import run_local_model, stderr_progress
 from bench.store import CELLS, MANIFEST, RunStore, check_writable, read_run
 from bench.types import Cell, Record
 
-EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 SKIPPED_DATA = "task data unavailable"  # the reason of a cell whose task's data could not be loaded
 
 

@@ -4,7 +4,7 @@ what to do when nothing can run at all."""
 
 from __future__ import annotations
 
-from bench.tasks import offline
+from bench.hub import offline
 
 MAX_NAMES = 10  # names listed per line; more are counted
 
@@ -31,8 +31,8 @@ def grouped(blocked: dict[str, tuple[str, str]], backends: dict[str, str], skipp
         groups.setdefault((kind, why), []).append(name)
     lines = [f"skipping {_count(len(names), kind)}, {why}: {_names(names)}" for (kind, why), names in groups.items()]
     if skipped_tasks:
-        why = ("data not cached, and offline (HF_HUB_OFFLINE is set)" if offline()
-               else "data cannot be fetched from the Hub now")
+        switch = offline(datasets=True)
+        why = f"data not cached, and offline ({switch} is set)" if switch else "data cannot be fetched from the Hub now"
         lines.append(f"skipping {_count(len(skipped_tasks), 'Hub task')}, {why}: {_names(list(skipped_tasks))}")
     return lines
 
@@ -45,8 +45,8 @@ def advice(blocked: dict[str, tuple[str, str]], key_envs: dict[str, str | None],
     lines = ["nothing can run now (no run folder was made). To run something:"]
     if envs:
         lines.append(f"  - set {_either(envs)} (the API keys models.toml names) to run those models")
-    if local and offline():
-        lines.append("  - for the local models: on a connected machine unset HF_HUB_OFFLINE so they download once "
+    if local and (switch := offline()):
+        lines.append(f"  - for the local models: on a connected machine unset {switch} so they download once "
                      "(gated ones: accept the licence, then `hf auth login`), or point `model` at a local folder")
     elif local:
         lines.append("  - for the local models: connect to the Hugging Face Hub so they download once (gated ones: "

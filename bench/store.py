@@ -29,13 +29,14 @@ def new_run_id(now: datetime | None = None) -> str:
     return now.strftime("%Y-%m-%dT%H-%M-%SZ") + "-" + secrets.token_hex(2)
 
 
-def check_writable(out: Path) -> None:
-    """Fail before any work if the results folder cannot take a new run."""
+def check_writable(out: Path, problem: str = "results folder is not writable") -> None:
+    """Fail before any work if the folder `out` (or the nearest folder above it that exists, where
+    it would be made) cannot be written: a run's results folder, or a report's --out."""
     probe = out
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"{out}: results folder is not writable; pass --out with a folder you can write")
+        raise InputError(f"{out}: {problem}; pass --out with a folder you can write")
 
 
 # characters that some readers take for line ends (str.splitlines, editors): escaped so that one
@@ -149,9 +150,6 @@ class RunStore:
         data = "".join(_dumps(_finite(r)) + "\n" for r in rows).encode("utf-8")
         with self._write_lock:
             atomic_write(self.path / name, data)
-
-    def write_text(self, name: str, text: str) -> None:
-        atomic_write(self.path / name, text.encode("utf-8"))
 
 
 def _finite(obj: Any) -> Any:

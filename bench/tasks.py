@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import random
 import re
 import string
@@ -16,6 +15,7 @@ from typing import Any
 
 from bench.config import Task, placeholders, task_text, template_fields, where
 from bench.errors import InputError, one_line
+from bench.hub import offline
 
 
 class DataUnavailable(InputError):
@@ -214,7 +214,7 @@ def _read_hub(task: Task, split: str) -> list[dict]:
     remote = not (local is not None and local.is_dir())
     if not remote:
         hf = str(local.resolve())
-    elif not offline():
+    elif not offline(datasets=True):
         _check_reachable(task, hf, spec.revision)
     rows = []
     for config in spec.config if isinstance(spec.config, list) else [spec.config]:
@@ -230,11 +230,6 @@ def _read_hub(task: Task, split: str) -> list[dict]:
             rows.append({k: (names[k][v] if k in names and isinstance(v, int) and v >= 0 else v)
                          for k, v in row.items()})
     return rows
-
-
-def offline() -> bool:
-    """The Hub is switched off on purpose (the variables huggingface_hub and datasets read)."""
-    return any(os.environ.get(v, "0").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
 def _check_reachable(task: Task, hf: str, revision: str | None) -> None:

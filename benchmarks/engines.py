@@ -2,36 +2,35 @@
 
 Subject: a random-weight model with SmolLM2-135M's architecture (built here, no network). Random
 weights almost never produce EOS, so rows that end early are made honestly with a per-request
-max_new_tokens drawn from a seeded long-tailed distribution (`--lengths mixed`; `equal` gives every
-request --max-new). Both engines run in speed mode (EOS suppressed: each row is exactly its own
-length). The static engine runs consecutive batches of --batch-size; a batch generates until its
-longest row is done (what a static batch costs), and each row counts only its own tokens. The
-continuous engine keeps --batch-size requests in flight and stops each at its own length.
+max_new_tokens drawn from a seeded long-tailed distribution (`mixed`; `equal` gives every request
+MAX_NEW). Both engines run in speed mode (EOS suppressed: each row is exactly its own length). The
+static engine runs consecutive batches of BATCH_SIZE; a batch generates until its longest row is
+done (what a static batch costs), and each row counts only its own tokens. The continuous engine
+keeps BATCH_SIZE requests in flight and stops each at its own length.
 tokens/s = useful output tokens / wall time of all requests, load and one warm-up pass excluded.
+The timed call is the continuous engine's pass; the static pass runs untimed before each round.
+extra_info: both medians, their ratio, and (equal lengths) how many answers are the same text.
 
-    python benchmarks/engines.py [--requests 16] [--batch-size 8] [--max-new 32] [--lengths mixed,equal]
-        [--device cpu] [--rounds 1]
+    OMP_NUM_THREADS=1 python -m pytest benchmarks/engines.py --benchmark-only
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
-import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench import measure, tasks
+from bench.backends.base import Request
+from bench.backends.continuous import ContinuousEngine
+from bench.backends.transformers import TransformersBackend
+from bench.config import TransformersModel, load_task
 
-from bench import demo, measure, tasks, tinymodel  # noqa: E402
-from bench.backends.base import Request  # noqa: E402
-from bench.backends.continuous import ContinuousEngine  # noqa: E402
-from bench.backends.transformers import TransformersBackend  # noqa: E402
-from bench.config import TransformersModel, load_task  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+FULL = {"requests": 16, "batch_size": 8, "max_new": 32, "rounds": 3, "arch": "smollm2-135m"}
+SMOKE = {"requests": 4, "batch_size": 2, "max_new": 4, "rounds": 1, "arch": None}
 
 
 def lengths(n: int, max_new: int, kind: str, seed: int = 0) -> list[int]:
@@ -69,51 +68,42 @@ def continuous(b: TransformersBackend, reqs: list[Request], size: int) -> tuple[
     return sum(c.output_tokens for c in out.values()), wall, [out[r.example_id].text for r in reqs]
 
 
-def measure_pair(b, reqs, size: int, rounds: int) -> dict:
-    static(b, reqs[:size], size)  # warm-up, untimed, as the worker does
-    continuous(b, reqs[:size], size)
-    s, c = [], []
-    for _ in range(rounds):  # alternate, so that a change in the machine's load hits both
-        tok, wall, s_texts = static(b, reqs, size)
-        s.append(tok / wall)
-        tok, wall, c_texts = continuous(b, reqs, size)
-        c.append(tok / wall)
-    # same text: meaningful when every row has the same length (static rows of a mixed batch run longer)
-    same = sum(x == y for x, y in zip(s_texts, c_texts))
-    return {"static": statistics.median(s), "continuous": statistics.median(c), "same": same}
+def subject(model: Path, device: str = "cpu") -> TransformersBackend:
+    b = TransformersBackend(TransformersModel(backend="transformers", model=str(model), device=device,
+                                              engine="continuous"), device=device)
+    b.load()
+    return b
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--requests", type=int, default=16)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--max-new", type=int, default=32)
-    p.add_argument("--lengths", default="mixed,equal")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--rounds", type=int, default=1)
-    a = p.parse_args()
+def engines_pair(benchmark, b: TransformersBackend, kind: str, size: dict) -> None:
+    """Static and continuous on the same requests, alternating (a change in the machine's load
+    hits both); the continuous pass is the timed one."""
     import torch
 
+    lens = lengths(size["requests"], size["max_new"], kind)
+    reqs, n = workload(size["requests"], lens), size["batch_size"]
+    static(b, reqs[:n], n)  # warm-up, untimed, as the worker does
+    continuous(b, reqs[:n], n)
+    s_runs, c_runs = [], []
+    benchmark.pedantic(lambda: c_runs.append(continuous(b, reqs, n)),
+                       setup=lambda: s_runs.append(static(b, reqs, n)), rounds=size["rounds"])
+    s_tps = statistics.median(tok / wall for tok, wall, _ in s_runs)
+    c_tps = statistics.median(tok / wall for tok, wall, _ in c_runs)
+    # same text: meaningful when every row has the same length (static rows of a mixed batch run longer)
+    same = sum(x == y for x, y in zip(s_runs[-1][2], c_runs[-1][2]))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    with tempfile.TemporaryDirectory() as tmp:
-        subject = tinymodel.build(Path(tmp) / "smollm2-135m-arch", demo.corpus(ROOT / "tasks"), arch="smollm2-135m")
-        b = TransformersBackend(TransformersModel(backend="transformers", model=str(subject), device=a.device,
-                                                  engine="continuous"), device=a.device)
-        b.load()
-        rows = []
-        for kind in a.lengths.split(","):
-            lens = lengths(a.requests, a.max_new, kind)
-            r = measure_pair(b, workload(a.requests, lens), a.batch_size, a.rounds)
-            same = f"{r['same']}/{len(lens)}" if kind == "equal" else "-"
-            rows.append((kind, sum(lens) / len(lens), r["static"], r["continuous"], same))
-    print(f"random-weight SmolLM2-135M architecture, {b.device}, {torch.get_num_threads()} torch threads, "
-          f"{a.requests} requests, batch size / in flight {a.batch_size}, max_new_tokens {a.max_new}, "
-          f"median of {a.rounds} round(s), load average {load:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'lengths':>8} {'mean out tok':>12} {'static tok/s':>13} {'continuous tok/s':>17} {'ratio':>6} "
-          f"{'same text':>9}")
-    for kind, mean_len, s, c, same in rows:
-        print(f"{kind:>8} {mean_len:12.1f} {s:13.1f} {c:17.1f} {c / s:6.2f} {same:>9}")
+    benchmark.extra_info.update({
+        "device": str(b.device), "torch threads": torch.get_num_threads(), "load average": load,
+        "requests x in flight x max_new": f"{size['requests']}x{n}x{size['max_new']}",
+        "mean out tok": sum(lens) / len(lens), "static tok/s": s_tps, "continuous tok/s": c_tps,
+        "ratio": c_tps / s_tps, "same text": f"{same}/{len(lens)}" if kind == "equal" else "-"})
 
 
-if __name__ == "__main__":
-    main()
+def test_engines_mixed_lengths(benchmark, smoke, random_model):
+    size = SMOKE if smoke else FULL
+    engines_pair(benchmark, subject(random_model(size["arch"])), "mixed", size)
+
+
+def test_engines_equal_lengths(benchmark, smoke, random_model):
+    size = SMOKE if smoke else FULL
+    engines_pair(benchmark, subject(random_model(size["arch"])), "equal", size)

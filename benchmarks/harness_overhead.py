@@ -1,34 +1,36 @@
 """Per-example time the harness spends outside the model: rendering prompts and targets (plan),
 scoring, and writing records (JSON, flush and fsync per batch). Goal: under 1 ms on average.
 
-Completions are synthetic (the reference answer wrapped in a sentence), so only harness work is timed.
+Completions are synthetic (the reference answer wrapped in a sentence), so only harness work is
+timed: one round plans and records every example of the shipped tasks with local data, in groups
+of 16 (the API runner's group size). extra_info: the median over rounds of each part, ms/example.
 
-    python benchmarks/harness_overhead.py [--batch 16] [--rounds 5]
+    python -m pytest benchmarks/harness_overhead.py --benchmark-only
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench import tasks
+from bench.backends.base import Completion
+from bench.config import load_tasks
+from bench.planning import batches, plan
+from bench.recording import Recorder
+from bench.types import Cell
+from bench.store import RunStore
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench import tasks  # noqa: E402
-from bench.backends.base import Completion  # noqa: E402
-from bench.config import load_tasks  # noqa: E402
-from bench.planning import batches, plan  # noqa: E402
-from bench.recording import Recorder  # noqa: E402
-from bench.types import Cell  # noqa: E402
-from bench.store import RunStore  # noqa: E402
+BATCH = 16  # records per write
+FULL = {"limit": None, "rounds": 5}
+SMOKE = {"limit": 4, "rounds": 1}
 
 
-def one_round(batch: int) -> tuple[int, float, float]:
-    data = [tasks.load(t) for t in load_tasks(ROOT / "tasks") if t.spec.data.path]  # Hub tasks need a network
+def one_round(data: list, batch: int) -> tuple[int, float, float]:
+    """Examples, seconds rendering them, seconds scoring and writing their records."""
     t0 = time.perf_counter()
     plans = {d.task.name: plan(d) for d in data}
     t_plan = time.perf_counter() - t0
@@ -47,19 +49,15 @@ def one_round(batch: int) -> tuple[int, float, float]:
     return n, t_plan, t_record
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--batch", type=int, default=16, help="records per write (the API runner's group size)")
-    p.add_argument("--rounds", type=int, default=5)
-    a = p.parse_args()
-    results = [one_round(a.batch) for _ in range(a.rounds)]
-    n = results[0][0]
-    plan_ms = statistics.median(r[1] for r in results) / n * 1000
-    record_ms = statistics.median(r[2] for r in results) / n * 1000
-    print(f"{n} examples of the shipped tasks, records written in groups of {a.batch}, median of {a.rounds} rounds")
-    print(f"{'render (ms/ex)':>15} {'score+write (ms/ex)':>20} {'total (ms/ex)':>14}")
-    print(f"{plan_ms:15.3f} {record_ms:20.3f} {plan_ms + record_ms:14.3f}")
-
-
-if __name__ == "__main__":
-    main()
+def test_harness_overhead(benchmark, smoke):
+    size = SMOKE if smoke else FULL
+    # local data only: the Hub tasks need a network
+    data = [tasks.load(t, limit=size["limit"]) for t in load_tasks(ROOT / "tasks") if t.spec.data.path]
+    rounds = []
+    benchmark.pedantic(lambda: rounds.append(one_round(data, BATCH)), rounds=size["rounds"])
+    n = rounds[0][0]
+    assert n > 0 and all(r[0] == n for r in rounds)
+    render_ms = statistics.median(r[1] for r in rounds) / n * 1000
+    record_ms = statistics.median(r[2] for r in rounds) / n * 1000
+    benchmark.extra_info.update({"examples": n, "render ms/example": render_ms,
+                                 "score+write ms/example": record_ms, "total ms/example": render_ms + record_ms})

@@ -4,31 +4,32 @@ batches, with the same torch thread count.
 
 Subject: a random-weight model with SmolLM2-135M's architecture on CPU, in speed mode (every row
 generates exactly max_new_tokens, so both sides produce the same number of tokens). Rounds
-alternate ours and bare; the median of each is compared. Goal: ratio within 3% of 1.
+alternate bare and ours; the median of each is compared. Goal: ratio within 3% of 1. The timed call
+is one cell as a run runs it (worker process start, load, warm-up, generation, recording); the bare
+loop runs untimed before each. extra_info: both medians and their ratio.
 
-    python benchmarks/local_fidelity.py [--batches 4] [--batch-size 4] [--max-new 32] [--rounds 5]
+    python -m pytest benchmarks/local_fidelity.py --benchmark-only
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench import demo, measure, tasks, tinymodel
+from bench.backends.transformers import TransformersBackend, greedy_kwargs
+from bench.config import TransformersModel, load_task
+from bench.planning import Plan, plan
+from bench.planning import batches as make_batches
+from bench.recording import Recorder
+from bench.runner import run_local_model
+from bench.store import RunStore
 
-from bench import demo, measure, tasks, tinymodel  # noqa: E402
-from bench.backends.transformers import TransformersBackend, greedy_kwargs  # noqa: E402
-from bench.config import TransformersModel, load_task  # noqa: E402
-from bench.planning import batches as make_batches  # noqa: E402
-from bench.planning import Plan, plan  # noqa: E402
-from bench.recording import Recorder  # noqa: E402
-from bench.runner import run_local_model  # noqa: E402
-from bench.store import RunStore  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+FULL = {"n_batches": 4, "batch_size": 4, "max_new": 32, "rounds": 5}
+SMOKE = {"n_batches": 1, "batch_size": 2, "max_new": 4, "rounds": 1}
 
 
 def cell_plan(n: int, max_new: int) -> Plan:
@@ -75,12 +76,19 @@ def bare(b: TransformersBackend, batches) -> float:
     return tokens / wall
 
 
-def compare(model_dir: Path, n_batches: int, batch_size: int, max_new: int, rounds: int) -> tuple[float, float]:
+def subject_setup(model_dir: Path, n_batches: int, batch_size: int, max_new: int):
+    """The model's spec, the cell's plan, the batches the worker makes of it, and a loaded backend
+    for the bare loop."""
     spec = TransformersModel(backend="transformers", model=str(model_dir), device="cpu", batch_size=batch_size)
     p = cell_plan(n_batches * batch_size, max_new)
-    batches = make_batches(p.requests, batch_size)  # the batches the worker makes
     b = TransformersBackend(spec, device="cpu")
     b.load()
+    return spec, p, make_batches(p.requests, batch_size), b
+
+
+def compare(model_dir: Path, n_batches: int, batch_size: int, max_new: int, rounds: int) -> tuple[float, float]:
+    """Median tokens/s of ours and of the bare loop over alternating rounds."""
+    spec, p, batches, b = subject_setup(model_dir, n_batches, batch_size, max_new)
     mine, theirs = [], []
     for _ in range(rounds):
         mine.append(ours(spec, p))
@@ -88,27 +96,22 @@ def compare(model_dir: Path, n_batches: int, batch_size: int, max_new: int, roun
     return statistics.median(mine), statistics.median(theirs)
 
 
-def build_subject(folder: Path) -> Path:
-    return tinymodel.build(folder / "smollm2-135m-arch", demo.corpus(ROOT / "tasks"), arch="smollm2-135m")
+def build_subject(folder: Path, arch: str | None = "smollm2-135m") -> Path:
+    """The random-weight subject (arch None: bench's tiny model, for a quick smoke run)."""
+    return tinymodel.build(folder / f"{arch or 'tiny'}-arch", demo.corpus(ROOT / "tasks"), arch=arch)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--batches", type=int, default=4)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--max-new", type=int, default=32)
-    p.add_argument("--rounds", type=int, default=5)
-    a = p.parse_args()
+def test_local_fidelity(benchmark, smoke, random_model):
     import torch
 
-    with tempfile.TemporaryDirectory() as tmp:
-        subject = build_subject(Path(tmp))
-        mine, theirs = compare(subject, a.batches, a.batch_size, a.max_new, a.rounds)
-    print(f"random-weight SmolLM2-135M architecture, CPU, {torch.get_num_threads()} torch threads, "
-          f"{a.batches} batches x {a.batch_size} rows x {a.max_new} new tokens, median of {a.rounds} rounds")
-    print(f"{'ours tok/s':>11} {'bare tok/s':>11} {'ratio':>7}")
-    print(f"{mine:11.1f} {theirs:11.1f} {mine / theirs:7.3f}")
-
-
-if __name__ == "__main__":
-    main()
+    size = SMOKE if smoke else FULL
+    subject = random_model(None if smoke else "smollm2-135m")
+    spec, p, batches, b = subject_setup(subject, size["n_batches"], size["batch_size"], size["max_new"])
+    mine, theirs = [], []
+    benchmark.pedantic(lambda: mine.append(ours(spec, p)), setup=lambda: theirs.append(bare(b, batches)),
+                       rounds=size["rounds"])
+    ours_tps, bare_tps = statistics.median(mine), statistics.median(theirs)
+    benchmark.extra_info.update({
+        "subject": "tiny" if smoke else "smollm2-135m-arch", "torch threads": torch.get_num_threads(),
+        "batches x rows x tokens": f"{size['n_batches']}x{size['batch_size']}x{size['max_new']}",
+        "ours tok/s": ours_tps, "bare tok/s": bare_tps, "fidelity ratio": ours_tps / bare_tps})

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bench import scoring
-from bench.errors import InputError
+from bench.errors import EXIT_INTERRUPTED, InputError
 from bench.lock import LOCK, RunLock
 from bench.oom import generate_with_backoff, is_oom
 from bench.report import summary
@@ -371,7 +371,7 @@ def test_an_interrupted_demo_says_to_run_the_demo_again(tmp_path, monkeypatch, c
     monkeypatch.setattr(run_mod, "_run", stop)
     folder, code = demo.run_demo(tasks="ticket_routing", limit=2, out=tmp_path / "res")
     err = capsys.readouterr().err
-    assert code == run_mod.EXIT_INTERRUPTED
+    assert code == EXIT_INTERRUPTED
     assert "--resume" not in err and "run `bench demo` again" in err, err
     with pytest.raises(InputError, match="run `bench demo` again"):
         run_mod.resumed_options(folder)

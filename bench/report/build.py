@@ -4,7 +4,6 @@ prices file) stops it before a single file is written."""
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 from bench.errors import InputError
 from bench.report import html, plots, summary, table
 from bench.report.runs import Merged, merge, reprice
-from bench.store import atomic_write, make_dirs
+from bench.safetext import md_cell
+from bench.store import atomic_write, check_writable, make_dirs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DEFAULT_UTILISATION = 0.5
@@ -47,7 +47,7 @@ def markdown(title: str, notes: list[str], rows: list[dict], overall: list[dict]
     lines = ["", "## Cost", ""] + table.markdown_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
     lines += ["", table.COST_NOTE.format(u=utilisation)]
     if overall:
-        lines += ["", f"## {summary.md_cell(table.pooled_title(overall).capitalize())}", ""]
+        lines += ["", f"## {md_cell(table.pooled_title(overall).capitalize())}", ""]
         lines += table.markdown_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall])
     return text + "\n".join(lines) + "\n"
 
@@ -73,14 +73,6 @@ def render(merged: Merged, *, title: str, notes: list[str], utilisation: float =
     return files, rows
 
 
-def check_out(out: Path) -> None:
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"{out}: cannot write the report here; pass --out with a folder you can write")
-
-
 def write(out: Path, files: dict[str, bytes]) -> None:
     """Each file replaced atomically: a reader sees the old report or the new one. A disk that
     refuses a file raises StorageError naming it, its temporary file removed."""
@@ -102,7 +94,7 @@ def report(folders: list[Path], *, out: Path | None = None, prices: Path | None 
     check_options(utilisation)
     merged = load(folders, prices)
     out = out or default_out(folders)
-    check_out(out)
+    check_writable(out, "cannot write the report here")
     titles = {m.get("title") or "Benchmark summary" for m in merged.manifests}
     title = (titles.pop() if len(titles) == 1 else "Benchmark report") + ": " + ", ".join(merged.run_ids)
     notes = list(dict.fromkeys(n for m in merged.manifests for n in (m.get("notes") or [])))

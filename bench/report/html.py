@@ -6,13 +6,13 @@ The embedded docs are Markdown rendered by markdown-it-py with raw HTML off."""
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
 from urllib.parse import urlsplit
 
 from bench.report import summary, table
 from bench.types import Record, first_repeat
+from bench.safetext import esc, visible
 
 SHOWN_CHARS = 600  # of one example output
 EXAMPLES_PER_CELL = 3
@@ -25,19 +25,6 @@ th{background:#f0f0f0}td:nth-child(-n+2),th:nth-child(-n+2){text-align:left;whit
 img{max-width:100%;border:1px solid #ddd;margin:.5em 0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 .doc td,.doc th{text-align:left;white-space:normal}.ok{color:#176d2c}.bad{color:#a0161b}details{margin:.4em 0}code{background:#f3f3f3;padding:0 3px}
 """
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def _visible(m: re.Match) -> str:
-    return f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
-
-
-def esc(value) -> str:
-    """Text from a run, safe in HTML: control characters as visible escapes, then html.escape."""
-    text = "" if value is None else str(value)
-    return html.escape(_CONTROL.sub(_visible, text), quote=True)
-
 
 def cut(text, limit: int = SHOWN_CHARS) -> str:
     text = "" if text is None else str(text)
@@ -92,7 +79,7 @@ def markdown(text: str, anchors: dict[str, str] | None = None) -> str:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    tokens = md.parse(_CONTROL.sub(_visible, text))
+    tokens = md.parse(visible(text, keep_layout=True))
     for t in tokens:
         if t.type in ("heading_open", "heading_close"):
             t.tag = f"h{min(6, int(t.tag[1]) + 2)}"

@@ -8,10 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 
 from bench import stats
 from bench.types import Cell, Record, by_cell, first_repeat
+from bench.safetext import md_cell, plain
 
 COLUMNS = [
     "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "accuracy_lenient", "accuracy_strict", "valid_json",
@@ -124,20 +124,6 @@ DISPLAY = [
     ("peak RSS MiB", "peak_rss_bytes", "mib"), ("torch peak MiB", "torch_allocated_peak_bytes", "mib"),
     ("J/tok", "joules_per_output_token", "f3"),
 ]
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def plain(text: str) -> str:
-    """Text from a model, a server or a config as one printable line: control characters (terminal
-    escapes, NUL, newlines) become a space."""
-    return _CONTROL.sub(" ", str(text))
-
-
-def md_cell(text: str) -> str:
-    """A Markdown table cell or list item: one line; pipes, backslashes and "<" (no raw HTML) escaped."""
-    return plain(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
 # columns shown only when some row has them (lenient: only where it differs from strict accuracy)

@@ -9,6 +9,7 @@ from bench import cost, stats
 from bench.report import summary
 from bench.report.runs import Merged
 from bench.types import by_cell, first_repeat
+from bench.safetext import md_cell, plain
 
 COST_COLUMNS = [
     "cost_usd", "usd_per_1k_requests", "usd_per_mtok_out", "usd_per_correct", "energy_usd", "requests_per_s",
@@ -179,16 +180,16 @@ def overall_cells(r: dict) -> list[str]:
 
 
 def markdown_table(head: list[str], body: list[list[str]]) -> list[str]:
-    """Every cell one escaped Markdown line (summary.md_cell): names from a run folder stay inert text."""
+    """Every cell one escaped Markdown line (md_cell): names from a run folder stay inert text."""
     def row(cols: list[str]) -> str:
-        return "| " + " | ".join(summary.md_cell(c) for c in cols) + " |"
+        return "| " + " | ".join(md_cell(c) for c in cols) + " |"
 
     return [row(head), "|" + "|".join("---" for _ in head) + "|"] + [row(b) for b in body]
 
 
 def text_table(head: list[str], body: list[list[str]], left: int = 2) -> str:
-    """A fixed-width terminal table; every cell summary.plain (no terminal escapes, no line breaks)."""
-    head, body = [summary.plain(c) for c in head], [[summary.plain(c) for c in b] for b in body]
+    """A fixed-width terminal table; every cell plain (no terminal escapes, no line breaks)."""
+    head, body = [plain(c) for c in head], [[plain(c) for c in b] for b in body]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
 
     def fmt(cols: list[str]) -> str:

@@ -139,6 +139,10 @@ def test_bad_input_exits_2_naming_the_place_and_writes_nothing(tmp_path):
     assert f"{bad}: TOML syntax error" in _one_error_line(cli("report", str(run), "--config", str(bad)))
     assert "--utilisation" in _one_error_line(cli("report", str(run), "--utilisation", "0"))
     assert "--baseline 'nobody'" in _one_error_line(cli("report", str(run), "--baseline", "nobody"))
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert _one_error_line(cli("report", str(run), "--out", str(afile / "out"))).strip() == (
+        f"error: {afile / 'out'}: cannot write the report here; pass --out with a folder you can write")
     assert not out.exists() and sorted(p.name for p in run.iterdir()) == before
 
 
