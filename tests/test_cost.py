@@ -8,7 +8,7 @@ import pytest
 
 from bench import cost
 from bench.cost import Pricing
-from bench.types import Record, Usage
+from bench.types import Record
 
 
 def rec(fields: dict) -> Record:
