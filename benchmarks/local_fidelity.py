@@ -24,7 +24,7 @@ from bench.config import TransformersModel, load_task
 from bench.planning import Plan, plan
 from bench.planning import batches as make_batches
 from bench.recording import Recorder
-from bench.runner import run_local_model
+from bench.local_runner import run_local_model
 from bench.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
