@@ -14,6 +14,7 @@ from typing import Callable
 
 from bench import budget as spend
 from bench import cost, manifest, preflight, resume, skips, tasks
+from bench.backends import registry
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
 from bench.errors import EXIT_BUDGET, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, InputError, StorageError, exit_code, one_line
 from bench.inventory import blockers
@@ -115,13 +116,9 @@ def prepare(opts: Options) -> Prepared:
         raise InputError(f"{opts.config}: no models defined; add a [models.NAME] table (see docs/models.md)")
     names = select(opts.models, list(models_cfg.models), "model", "--models")
     for name in names:
-        spec = models_cfg.models[name]
-        if spec.backend == "transformers" and spec.chat_template not in ("auto", "none"):
-            path = Path(spec.chat_template)
-            path = path if path.is_absolute() else opts.config.parent / path
-            if not path.is_file():
-                raise InputError(f"{opts.config}: key 'models.{name}.chat_template': template file {path} "
-                                 f"not found; use auto, none or the path of a Jinja file")
+        problem = models_cfg.models[name].run_problem(opts.config.parent)  # a chat template file, say
+        if problem:
+            raise InputError(f"{opts.config}: key 'models.{name}.{problem[0]}': {problem[1]}")
     data, plans, skipped, selected = _prepare_tasks(opts)
     preflight.check(opts.config, models_cfg, names, opts.device, data)  # devices here, context lengths
     return Prepared(models_cfg, names, data, plans, skipped, selected)
@@ -183,7 +180,7 @@ def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | 
         specs = prep.models_cfg.models
         for line in _skip_lines(prep) + skips.advice(
                 prep.blocked, {n: getattr(specs[n], "api_key_env", None) for n in prep.blocked},
-                {n: specs[n].backend for n in prep.models}, len(prep.tasks)):
+                {n: registry.of(specs[n]).runs for n in prep.models}, len(prep.tasks)):
             warn(line)
         return None, EXIT_NOTHING_RAN
     if opts.resume is not None:
@@ -278,14 +275,14 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         if name in prep.blocked:  # known before the run started, reported above
             model_cells = _blocked_cells(name, spec, todo, prep.blocked[name], opts.repeats, done_m)
             on_model(name, {"status": prep.blocked[name][0], "reason": prep.blocked[name][1]})
-        elif spec.backend == "transformers":
+        elif registry.of(spec).runs == "local":
             pinned = man["models"][name].get("resolved_revision") if opts.resume else None
             if pinned:  # a resumed run loads the commit it started with, not what "main" is today
                 spec = spec.model_copy(update={"revision": pinned})
             model_cells = run_local_model(name, spec, todo, recorder, device=opts.device,
                                           spec_dir=opts.config.parent, on_model=on_model, progress=progress,
                                           repeats=opts.repeats, speed=opts.speed, done=done_m) if todo else []
-        elif spec.backend == "served":
+        elif registry.of(spec).runs == "served":
             from bench.served import run_served_model
 
             model_cells = run_served_model(name, spec, todo, recorder, run_dir=store.path, on_model=on_model,
@@ -350,8 +347,8 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
 
 def _skip_lines(prep: Prepared) -> list[str]:
     """One line per reason a model or task cannot run now, naming those it covers."""
-    backends = {n: prep.models_cfg.models[n].backend for n in prep.models}
-    return skips.grouped(prep.blocked, backends, prep.skipped_tasks)
+    runs = {n: registry.of(prep.models_cfg.models[n]).runs for n in prep.models}
+    return skips.grouped(prep.blocked, runs, prep.skipped_tasks)
 
 
 def _not_reported(table: list[dict], prep: Prepared) -> list[dict]:
@@ -366,8 +363,8 @@ def _blocked_cells(name: str, spec, todo: dict[str, Plan], blocked: tuple[str, s
     """The cells of a model that cannot run now, with the reasons its runner would have given."""
     status, why = blocked
     reason = (f"{why}; set it to run this model" if status == "no_key"
-              else why if spec.backend == "served" else f"model cannot be loaded: {why}")
-    local = spec.backend == "transformers"
+              else f"model cannot be loaded: {why}" if registry.of(spec).local else why)
+    local = registry.of(spec).local
     return [Cell(name, t, status=status, reason=reason, n=len(p.requests), repeats=repeats,
                  resumed_examples=len(done.get(t, ())), batch_size=spec.batch_size if local else 1,
                  concurrency=None if local else spec.concurrency) for t, p in todo.items()]
@@ -393,7 +390,7 @@ def _recorded_cell(run_id: str, model: str, task: str, n: int, repeats: int, spe
     its answers are all there, its figures (wall time, memory) were lost with the process. Its batch
     size or concurrency comes from the model's settings, as the cell's own line would have had it
     (the report prices an API model's records by its concurrency)."""
-    local = spec.backend == "transformers"
+    local = registry.of(spec).local
     return Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats, reason=None,
                 batch_size=spec.batch_size if local else 1, engine=spec.engine if local else None,
                 concurrency=None if local else spec.concurrency).row(run_id)

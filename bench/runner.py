@@ -14,7 +14,7 @@ from bench import cost, scoring, tasks
 from bench.backends.base import Request
 from bench.config import TransformersModel
 from bench.errors import InputError, one_line
-from bench.hub import availability
+from bench.backends import registry
 from bench.shapes import MEMORY_COLUMNS, as_text, pids_text
 from bench.store import CELLS, RECORDS, RunStore
 from bench.worker import Job
@@ -143,7 +143,7 @@ def plan(data: tasks.TaskData) -> Plan:
                              f"fix the data or the [score] table")
         requests.append(Request(ex.id, messages, spec.generation.max_new_tokens, tuple(spec.generation.stop)))
         hashes[ex.id] = tasks.messages_sha256(messages)
-    return Plan(requests, targets, hashes, scorer, {k: v for k, v in inputs.items() if v}, sc.scorer == "label")
+    return Plan(requests, targets, hashes, scorer, {k: v for k, v in inputs.items() if v}, sc.gives_lenient)
 
 
 def batches(requests: list[Request], size: int) -> list[list[Request]]:
@@ -240,17 +240,18 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     done = done or {}
     cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats, engine=spec.engine,
                      resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
-    loadable, why = availability(spec, spec_dir)
-    if not loadable:
+    found = registry.availability(spec, spec_dir)
+    if not found.ok:
         for c in cells.values():
-            c.status, c.reason = "skipped", f"model cannot be loaded: {why}"
-        on_model(name, {"status": "skipped", "reason": why})
+            c.status, c.reason = "skipped", f"model cannot be loaded: {found.reason}"
+        on_model(name, {"status": "skipped", "reason": found.reason})
         return list(cells.values())
     jobs = [Job(t, [batches(todo, spec.batch_size) for todo in missing(p.requests, repeats, done.get(t, set()))],
                 speed) for t, p in plans.items()]
     ctx = mp.get_context("spawn")  # a clean interpreter: no torch state inherited from the parent
     q = ctx.Queue()
-    proc = ctx.Process(target=worker_main, args=(spec, device, spec_dir, jobs, q), daemon=True)
+    proc = ctx.Process(target=worker_main, args=(spec, device, spec_dir, jobs, q, registry.of(spec).factory),
+                       daemon=True)
     proc.start()
     bars: dict[str, object] = {}
     failed_rows: dict[str, list[str]] = {}  # task -> errors of rows without an answer (none from today's backend)

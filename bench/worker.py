@@ -37,7 +37,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue) -> None:
+def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue,
+         factory: str | None = None) -> None:
+    """Load the model with its backend's factory ("module:Class", passed in: a backend registered
+    in the parent, a test's toy, is not in a fresh interpreter's registry), run the jobs, report
+    on `queue`."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     _die_with_parent()
@@ -46,9 +50,10 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
-        from bench.backends.transformers import TransformersBackend
+        from bench.backends import registry
 
-        backend = TransformersBackend(spec, device=device, spec_dir=spec_dir)
+        make = registry.load_object(factory or registry.of(spec).factory)
+        backend = make(spec, device=device, spec_dir=spec_dir)
         info = backend.load()
     except Exception as e:  # not cached, gated, missing, out of memory, bad template file ...
         queue.put(("load_failed", one_line(e)))
