@@ -9,27 +9,23 @@ import threading
 from typing import Callable
 
 from bench import measure
-from bench.backends.api import ApiBackend, MissingKey
-from bench.config import AnthropicModel, OpenAIModel
+from bench.backends import registry
+from bench.backends.api import MissingKey
+from bench.backends.base import ApiBackend, Request
+from bench.config import ApiModel
 from bench.errors import StorageError
-from bench.backends.base import Request
 from bench.planning import Plan, missing
 from bench.recording import Recorder, throughput
 from bench.types import Cell
 from bench.stats import percentile
 
 
-def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
-    if spec.backend == "openai":
-        from bench.backends.openai import OpenAIBackend
-
-        return OpenAIBackend(spec)
-    from bench.backends.anthropic import AnthropicBackend
-
-    return AnthropicBackend(spec)
+def make_backend(spec: ApiModel) -> ApiBackend:
+    """The client its backend's registry entry makes (ValueError for a backend no entry names)."""
+    return registry.of(spec).make(spec)
 
 
-def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str, Plan], recorder: Recorder,
+def run_api_model(name: str, spec: ApiModel, plans: dict[str, Plan], recorder: Recorder,
                   *, on_model: Callable, progress: Callable, repeats: int = 1,
                   done: dict[str, set[tuple[str, int]]] | None = None, gate=None, observe: Callable | None = None,
                   wall_shares: bool = False, stop: threading.Event | None = None) -> list[Cell]:

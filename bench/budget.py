@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Callable
 
 from bench import cost, estimate, resume
+from bench.backends import registry
 from bench.errors import InputError
 from bench.types import Usage
 
@@ -87,7 +88,7 @@ class Gate:
 def gate(budget: Budget | None, spec, pricing: cost.Pricing) -> Gate | None:
     """A gate for a per-token priced API model under a cap; None for models the cap does not meter
     (local models and self-hosted servers are priced by time)."""
-    if budget is None or spec.backend == "transformers" or pricing.hourly or not pricing.known:
+    if budget is None or registry.of(spec).priced != "tokens" or pricing.hourly or not pricing.known:
         return None
     return Gate(budget, spec, pricing)
 
@@ -122,7 +123,7 @@ class Spending:
         self.opts = opts
         self.plans = estimate.plan_run(prep, opts.repeats, recorded(opts.resume) if opts.resume else set())
         # only what the cap meters must be priced: API models (local and served ones are never metered)
-        metered = {n for n in prep.models if prep.models_cfg.models[n].backend in ("openai", "anthropic")}
+        metered = {n for n in prep.models if registry.of(prep.models_cfg.models[n]).priced == "tokens"}
         unpriced = [p.model for p in self.plans if p.kind == "unpriced" and p.requests and p.model in metered]
         if opts.max_usd is not None and unpriced:
             raise InputError(f"--max-usd: model {unpriced[0]} has no per-token prices, so its spend cannot be "

@@ -49,7 +49,10 @@ def pricing_of(spec, hardware: dict) -> Pricing:
         hw = hw if isinstance(hw, dict) else hw.model_dump()
         return Pricing(hardware=hw_name, usd_per_hour=hw.get("usd_per_hour"), usd_per_kwh=hw.get("usd_per_kwh"),
                        prices_as_of=hw.get("prices_as_of"))
-    if getattr(spec, "backend", None) in ("transformers", "served"):
+    from bench.backends.registry import find
+
+    entry = find(getattr(spec, "backend", None))
+    if entry is not None and entry.priced == "hourly":
         return Pricing()  # a local or served model with no hardware profile: unpriced
     return Pricing(usd_per_mtok_in=spec.usd_per_mtok_in, usd_per_mtok_cached_in=spec.usd_per_mtok_cached_in,
                    usd_per_mtok_out=spec.usd_per_mtok_out, prices_as_of=spec.prices_as_of)

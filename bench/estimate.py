@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 
 from bench import cost
+from bench.backends import registry
 
 CHARS_PER_TOKEN = 4.0  # English prose in GPT/Claude-style BPE vocabularies: about 4 characters a token
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators of one chat message (OpenAI documents 3-4)
@@ -61,7 +62,7 @@ class ModelPlan:
 
 def plan_model(name: str, spec, pricing: cost.Pricing, plans: dict, todo: dict[str, list]) -> ModelPlan:
     """todo: per task, the (example id, repeat) pairs still to send."""
-    api = spec.backend != "transformers"
+    api = not registry.of(spec).local
     if api and getattr(spec, "api_key_env", None) and not os.environ.get(spec.api_key_env):
         return ModelPlan(name, "no_key", 0)
     kind = "hourly" if pricing.hourly else ("tokens" if pricing.known else "unpriced")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bench.backends.base import Availability
 from bench.config import TransformersModel
 
 _TRUE = ("1", "on", "yes", "true")  # huggingface_hub's and datasets' words for "set", any case
@@ -26,8 +27,14 @@ def offline(*, datasets: bool = False) -> str | None:
     return hub
 
 
-def availability(spec: TransformersModel, base: Path) -> tuple[bool, str]:
-    """(loadable, why): 'local folder', 'cached', 'downloadable', or offline, gated, missing, unreachable."""
+def availability(spec: TransformersModel, base: Path) -> Availability:
+    """Its weights: 'local folder', 'cached', 'downloadable', or why not (offline, gated, missing,
+    unreachable), which its cells give as 'model cannot be loaded: ...'."""
+    ok, why = _weights(spec, base)
+    return Availability(ok, why, "ok" if ok else "skipped", None if ok else why)
+
+
+def _weights(spec: TransformersModel, base: Path) -> tuple[bool, str]:
     from bench.backends.transformers import model_location
 
     local = Path(model_location(spec.model, base))

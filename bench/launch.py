@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.worker import Job
+from bench.backends import registry
 from bench.worker import main as worker_main
 
 
@@ -69,7 +70,7 @@ def gpu_env(gpus: tuple[int, ...]) -> dict[str, str]:
 def _child(env: dict[str, str], spec, device, spec_dir, jobs, queue) -> None:
     # before anything imports torch: CUDA reads CUDA_VISIBLE_DEVICES once, at its initialisation
     os.environ.update(env)
-    worker_main(spec, device, spec_dir, jobs, queue)
+    worker_main(spec, device, spec_dir, jobs, queue, registry.of(spec).factory)
 
 
 class LocalHandle:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench.config import TransformersModel
-from bench.hub import availability
+from bench.backends import registry
 from bench.launch import Launcher, LocalLauncher, Stopped, WorkerHandle
 from bench.messages import Batch, CellDone, CellFailed, CellStarted, Done, Loaded, LoadFailed
 from bench.planning import Plan, batches, missing
@@ -36,11 +36,11 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     done = done or {}
     cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats, engine=spec.engine,
                      resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
-    loadable, why = availability(spec, spec_dir)
-    if not loadable:
+    found = registry.availability(spec, spec_dir)
+    if not found.ok:
         for c in cells.values():
-            c.status, c.reason = "skipped", f"model cannot be loaded: {why}"
-        on_model(name, {"status": "skipped", "reason": why})
+            c.status, c.reason = "skipped", f"model cannot be loaded: {found.reason}"
+        on_model(name, {"status": "skipped", "reason": found.reason})
         return list(cells.values())
     jobs = [Job(t, [batches(todo, spec.batch_size) for todo in missing(p.requests, repeats, done.get(t, set()))],
                 speed) for t, p in plans.items()]

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import __version__, measure
+from bench.backends import registry
 from bench.migrate import FORMAT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,37 +57,13 @@ def build(run_id: str, opts, prep) -> dict:
     }
 
 
-def scorer_file(task) -> Path | None:
-    """The file outside the task file that decides its scores: an sql_execution task's database, or
-    the source of a user scorer's module ("package.module:function") when it can be found."""
-    score = task.spec.score
-    if score.database:
-        return task.path.parent / score.database
-    if ":" in score.scorer:
-        import importlib.util
-
-        module = score.scorer.partition(":")[0]
-        added = str(task.path.parent) not in sys.path
-        if added:  # a scorer module may live beside the task file, as scorers.user.load allows
-            sys.path.append(str(task.path.parent))
-        try:
-            spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError):
-            spec = None
-        finally:
-            if added:
-                sys.path.remove(str(task.path.parent))
-        origin = Path(spec.origin) if spec is not None and spec.origin else None
-        return origin if origin is not None and origin.is_file() else None
-    return None
-
-
 def scorer_entry(task) -> dict:
-    """scorer_file and scorer_sha256 for the manifest: a resume refuses a changed database or module."""
-    path = scorer_file(task)
-    if path is None or not path.is_file():
+    """The file outside the task file that decides its scores (an sql_execution task's database,
+    a user scorer's module), for the manifest: a resume refuses a changed database or module."""
+    found = task.spec.score.scorer_file(task.path.parent)
+    if found is None or not found[1].is_file():
         return {"scorer_file": None, "scorer_kind": None, "scorer_sha256": None}
-    kind = "database" if task.spec.score.database else "module"
+    kind, path = found
     return {"scorer_file": str(path), "scorer_kind": kind, "scorer_sha256": _sha256(path)}
 
 
@@ -98,9 +75,8 @@ def prompts_sha256(per_example: dict[str, str]) -> str:
 def model_entry(spec) -> dict:
     """A model's settings as run; for API models the base URL without credentials and the prices."""
     entry = {"config": spec.model_dump()}
-    if spec.backend == "served":  # its server's name, version and command line are added when it starts
-        return entry
-    if spec.backend != "transformers":
+    # a served model's server name, version and command line are added when it starts
+    if registry.of(spec).priced == "tokens":
         from bench.backends.api import public_url
 
         entry["config"]["base_url"] = public_url(spec.base_url)

@@ -45,7 +45,7 @@ def plan(data: tasks.TaskData) -> Plan:
                              f"fix the data or the [score] table")
         requests.append(Request(ex.id, messages, spec.generation.max_new_tokens, tuple(spec.generation.stop)))
         hashes[ex.id] = tasks.messages_sha256(messages)
-    return Plan(requests, targets, hashes, scorer, {k: v for k, v in inputs.items() if v}, sc.scorer == "label")
+    return Plan(requests, targets, hashes, scorer, {k: v for k, v in inputs.items() if v}, sc.gives_lenient)
 
 
 def batches(requests: list[Request], size: int) -> list[list[Request]]:

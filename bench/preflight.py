@@ -5,16 +5,16 @@ length (read from its config.json when that is on disk: nothing is downloaded)."
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
+from bench.backends import registry
 from bench.config import ModelsConfig, TransformersModel, task_text, where
 from bench.errors import InputError
 
 
 def check(config: Path, models_cfg: ModelsConfig, names: list[str], device_flag: str | None, task_data) -> None:
     """Raise InputError naming the flag, or the file, line and key, for the first problem found."""
-    local = {n: models_cfg.models[n] for n in names if models_cfg.models[n].backend == "transformers"}
+    local = {n: models_cfg.models[n] for n in names if registry.of(models_cfg.models[n]).local}
     if local:
         _check_devices(config, local, device_flag)
         _check_context(config.parent, local, task_data)
@@ -61,12 +61,12 @@ def _problem(device: str) -> str | None:
 
 def _check_devices(config: Path, local: dict[str, TransformersModel], flag: str | None) -> None:
     # --device moves every model but those a device_map places (backends/transformers.py)
-    if flag and any(not s.device_map for s in local.values()):
+    if flag and any(s.follows_device_flag() for s in local.values()):
         problem = _problem(flag)
         if problem:
             raise InputError(f"--device {flag}: {problem}")
     for name, spec in local.items():
-        if flag and not spec.device_map:
+        if flag and spec.follows_device_flag():
             continue
         problem = _problem(spec.device)
         if problem:
@@ -75,17 +75,11 @@ def _check_devices(config: Path, local: dict[str, TransformersModel], flag: str 
 
 
 def _check_context(base: Path, local: dict[str, TransformersModel], task_data) -> None:
-    from bench.backends.transformers import config_file, context_length
-
     for name, spec in local.items():
-        file = config_file(spec.model, spec.revision, base)
-        try:
-            found = context_length(json.loads(file.read_text(encoding="utf-8"))) if file else None
-        except (OSError, ValueError, AttributeError):
-            found = None  # a damaged config.json: loading the model will say what is wrong
+        found = spec.context_limit(base)
         if found is None:
             continue
-        limit, key = found
+        limit, key, file = found
         for data in task_data:
             task = data.task
             wanted = task.spec.generation.max_new_tokens

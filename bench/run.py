@@ -14,6 +14,7 @@ from typing import Callable
 
 from bench import budget as spend
 from bench import cost, manifest, preflight, resume, schedule, skips, tasks
+from bench.backends import registry
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
 from bench.errors import (EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, InputError,
                           StorageError, exit_code, one_line)
@@ -119,13 +120,9 @@ def prepare(opts: Options) -> Prepared:
         raise InputError(f"{opts.config}: no models defined; add a [models.NAME] table (see docs/models.md)")
     names = select(opts.models, list(models_cfg.models), "model", "--models")
     for name in names:
-        spec = models_cfg.models[name]
-        if spec.backend == "transformers" and spec.chat_template not in ("auto", "none"):
-            path = Path(spec.chat_template)
-            path = path if path.is_absolute() else opts.config.parent / path
-            if not path.is_file():
-                raise InputError(f"{opts.config}: key 'models.{name}.chat_template': template file {path} "
-                                 f"not found; use auto, none or the path of a Jinja file")
+        problem = models_cfg.models[name].run_problem(opts.config.parent)  # a chat template file, say
+        if problem:
+            raise InputError(f"{opts.config}: key 'models.{name}.{problem[0]}': {problem[1]}")
     data, plans, skipped, selected = _prepare_tasks(opts)
     preflight.check(opts.config, models_cfg, names, opts.device, data)  # devices here, context lengths
     return Prepared(models_cfg, names, data, plans, skipped, selected, pool=schedule.pool_of(opts))
@@ -188,7 +185,7 @@ def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | 
         specs = prep.models_cfg.models
         for line in _skip_lines(prep) + skips.advice(
                 prep.blocked, {n: getattr(specs[n], "api_key_env", None) for n in prep.blocked},
-                {n: specs[n].backend for n in prep.models}, len(prep.tasks)):
+                {n: registry.of(specs[n]).runs for n in prep.models}, len(prep.tasks)):
             warn(line)
         return None, EXIT_NOTHING_RAN
     if opts.resume is not None:
@@ -315,8 +312,8 @@ def _summarise(opts: Options, prep: Prepared, store: RunStore, records: list[dic
 
 def _skip_lines(prep: Prepared) -> list[str]:
     """One line per reason a model or task cannot run now, naming those it covers."""
-    backends = {n: prep.models_cfg.models[n].backend for n in prep.models}
-    return skips.grouped(prep.blocked, backends, prep.skipped_tasks)
+    runs = {n: registry.of(prep.models_cfg.models[n]).runs for n in prep.models}
+    return skips.grouped(prep.blocked, runs, prep.skipped_tasks)
 
 
 def _not_reported(table: list[dict], prep: Prepared) -> list[dict]:

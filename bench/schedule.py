@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
+from bench.backends import registry
 from bench import budget as spend
 from bench import devices
 from bench.devices import Need
@@ -70,9 +71,9 @@ def needs(opts, prep, pool: tuple[int, ...]) -> dict[str, Need]:
     out = {}
     for name in prep.models:
         spec = prep.models_cfg.models[name]
-        if spec.backend == "transformers":
+        if registry.of(spec).runs == "local":
             out[name] = devices.need_of(opts.device or spec.device, spec.gpus, pool)
-        elif spec.backend == "served":  # its server runs here, on GPUs when there are
+        elif registry.of(spec).runs == "served":  # its server runs here, on GPUs when there are
             out[name] = devices.need_of("auto", spec.gpus, pool)
         else:
             out[name] = Need()
@@ -195,7 +196,7 @@ def run_model(ctx: Context, name: str, gpus: tuple[int, ...]) -> list[Cell]:
         return blocked_cells(name, spec, todo, prep.blocked[name], opts.repeats, done_m)
     if not todo:
         return []
-    if spec.backend == "transformers":
+    if registry.of(spec).runs == "local":
         from bench.local_runner import run_local_model
 
         pinned = ctx.man["models"][name].get("resolved_revision") if opts.resume else None
@@ -203,7 +204,7 @@ def run_model(ctx: Context, name: str, gpus: tuple[int, ...]) -> list[Cell]:
             spec = spec.model_copy(update={"revision": pinned})
         return run_local_model(name, spec, todo, ctx.recorder, device=opts.device, spec_dir=opts.config.parent,
                                speed=opts.speed, launcher=ctx.launcher, gpus=gpus, **common)
-    if spec.backend == "served":
+    if registry.of(spec).runs == "served":
         from bench.served import run_served_model
 
         return run_served_model(name, spec, todo, ctx.recorder, run_dir=ctx.store.path, gpus=gpus, **common)
@@ -218,8 +219,8 @@ def blocked_cells(name: str, spec, todo: dict, blocked: tuple[str, str], repeats
     """The cells of a model that cannot run now, with the reasons its runner would have given."""
     status, why = blocked
     reason = (f"{why}; set it to run this model" if status == "no_key"
-              else why if spec.backend == "served" else f"model cannot be loaded: {why}")
-    local = spec.backend == "transformers"
+              else why if registry.of(spec).runs == "served" else f"model cannot be loaded: {why}")
+    local = registry.of(spec).local
     return [Cell(name, t, status=status, reason=reason, n=len(p.requests), repeats=repeats,
                  resumed_examples=len(done.get(t, ())), batch_size=spec.batch_size if local else 1,
                  concurrency=None if local else spec.concurrency) for t, p in todo.items()]
@@ -247,7 +248,7 @@ def recorded_cell(run_id: str, model: str, task: str, n: int, repeats: int, spec
     its answers are all there, its figures (wall time, memory) were lost with the process. Its batch
     size or concurrency comes from the model's settings, as the cell's own line would have had it
     (the report prices an API model's records by its concurrency)."""
-    local = spec.backend == "transformers"
+    local = registry.of(spec).local
     return {**Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats, reason=None,
                    batch_size=spec.batch_size if local else 1, engine=spec.engine if local else None,
                    concurrency=None if local else spec.concurrency).row(run_id), **dict.fromkeys(COLUMNS)}

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bench.backends.base import Availability
 from bench.config import ServedModel
 
 HOST = "127.0.0.1"
@@ -63,6 +64,16 @@ def command_line(spec: ServedModel, port: int) -> list[str]:
                 "--port", str(port), "--continuous-batching", *spec.args]
     # placeholders are filled token by token: a model path with spaces stays one argument
     return [part.format(port=port, model=spec.model) for part in shlex.split(spec.command)] + list(spec.args)
+
+
+def availability(spec: ServedModel, base: Path) -> Availability:
+    """Whether its server's program is here (vllm, transformers serve, the command); nothing is started."""
+    try:
+        command_line(spec, 0)
+    except ServerUnavailable as e:
+        return Availability(False, f"{spec.server} server; cannot start here: {e}", "skipped",
+                            f"server cannot be started here: {e}")
+    return Availability(True, f"{spec.server} server started by the run")
 
 
 def public_command(argv: list[str]) -> list[str]:

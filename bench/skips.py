@@ -22,12 +22,16 @@ def _either(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-def grouped(blocked: dict[str, tuple[str, str]], backends: dict[str, str], skipped_tasks: dict[str, str]) -> list[str]:
-    """blocked: model -> (status, reason); backends: model -> backend name; skipped_tasks: Hub
-    task -> why its data cannot be fetched (each task's full reason stays in its cells)."""
+KINDS = {"local": "local model", "served": "served model", "client": "API model"}
+
+
+def grouped(blocked: dict[str, tuple[str, str]], runs: dict[str, str], skipped_tasks: dict[str, str]) -> list[str]:
+    """blocked: model -> (status, reason); runs: model -> how its backend runs (local, client or
+    served: bench/backends/registry.py); skipped_tasks: Hub task -> why its data cannot be
+    fetched (each task's full reason stays in its cells)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for name, (_, why) in blocked.items():
-        kind = {"transformers": "local model", "served": "served model"}.get(backends[name], "API model")
+        kind = KINDS[runs[name]]
         groups.setdefault((kind, why), []).append(name)
     lines = [f"skipping {_count(len(names), kind)}, {why}: {_names(names)}" for (kind, why), names in groups.items()]
     if skipped_tasks:
@@ -37,11 +41,12 @@ def grouped(blocked: dict[str, tuple[str, str]], backends: dict[str, str], skipp
     return lines
 
 
-def advice(blocked: dict[str, tuple[str, str]], key_envs: dict[str, str | None], backends: dict[str, str],
+def advice(blocked: dict[str, tuple[str, str]], key_envs: dict[str, str | None], runs: dict[str, str],
            tasks_left: int) -> list[str]:
-    """What to do when nothing can run. key_envs: model -> the variable holding its key."""
+    """What to do when nothing can run. key_envs: model -> the variable holding its key; runs as
+    for grouped()."""
     envs = sorted({key_envs[n] for n, (status, _) in blocked.items() if status == "no_key" and key_envs[n]})
-    local = any(backends[n] == "transformers" for n in blocked)
+    local = any(runs[n] == "local" for n in blocked)
     lines = ["nothing can run now (no run folder was made). To run something:"]
     if envs:
         lines.append(f"  - set {_either(envs)} (the API keys models.toml names) to run those models")
@@ -51,7 +56,7 @@ def advice(blocked: dict[str, tuple[str, str]], key_envs: dict[str, str | None],
     elif local:
         lines.append("  - for the local models: connect to the Hugging Face Hub so they download once (gated ones: "
                      "accept the licence, then `hf auth login`), or point `model` at a local folder")
-    if any(backends[n] == "served" for n in blocked):
+    if any(runs[n] == "served" for n in blocked):
         lines.append("  - for the served models: install the server program named above (`pip install vllm`, "
                      "or `pip install \"slm-bench[served]\"` for transformers serve), or fix the command")
     if not tasks_left:

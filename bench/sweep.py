@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from bench import measure, stats
+from bench.backends import registry
 from bench.backends.base import Request
 from bench.errors import InputError, one_line
 
@@ -155,10 +156,11 @@ class _Level:
 
 
 def driver_for(name: str, spec, *, device: str | None, spec_dir: Path, folder: Path) -> LevelDriver:
-    """The driver for a model's kind: a new backend adds its branch here."""
-    if spec.backend == "transformers":
+    """The driver for how the model's backend runs (bench/backends/registry.py)."""
+    runs = registry.of(spec).runs
+    if runs == "local":
         return LocalDriver(spec, device, spec_dir)
-    if spec.backend == "served":
+    if runs == "served":
         from bench.served import SERVERS_DIR
 
         return ServedDriver(spec, folder / SERVERS_DIR / f"{name}.log")
@@ -265,7 +267,7 @@ def check_paid(opts: SweepOptions, prep, names: list[str]) -> None:
     for name in names:
         spec = prep.models_cfg.models[name]
         pricing = pricing_of(spec, prep.models_cfg.hardware)
-        if spec.backend in ("openai", "anthropic") and not pricing.hourly:
+        if registry.of(spec).priced == "tokens" and not pricing.hourly:
             raise InputError(f"bench sweep sends up to {requests_sent(opts, len(prep.tasks))} requests to {name}, "
                              f"an API model priced per token; pass --yes to proceed (or --levels/--requests "
                              f"for fewer)")
@@ -315,8 +317,8 @@ def _runnable(prep, opts: SweepOptions, echo: Callable) -> list[str]:
     from bench.inventory import blockers
 
     blocked = blockers({n: prep.models_cfg.models[n] for n in prep.models}, opts.config.parent)
-    backends = {n: prep.models_cfg.models[n].backend for n in prep.models}
-    for line in skips.grouped(blocked, backends, prep.skipped_tasks):
+    runs = {n: registry.of(prep.models_cfg.models[n]).runs for n in prep.models}
+    for line in skips.grouped(blocked, runs, prep.skipped_tasks):
         echo(line, file=sys.stderr)
     names = [n for n in prep.models if n not in blocked]
     if not names or not prep.tasks:

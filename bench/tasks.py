@@ -7,13 +7,11 @@ import csv
 import hashlib
 import json
 import random
-import re
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.config import Task, placeholders, task_text, template_fields, where
+from bench.config import Task, placeholders, render_value, task_text, template_fields, where
 from bench.errors import InputError, one_line
 from bench.hub import offline
 
@@ -77,23 +75,9 @@ def render(data: TaskData, example: Example) -> list[dict[str, str]]:
 
 
 def target(data: TaskData, example: Example) -> str:
-    """The reference answer. A bare '{field}' (or '{field[key]}') whose value is a list or a dict
-    renders as JSON; for json_fields the target is a JSON object, each bare '{field}' keeping its
-    type. With target_pattern, the reference is the pattern's first match (group 1 if any)."""
-    score = data.task.spec.score
-    if score.scorer == "json_fields":
-        obj = {}
-        for key, template in score.fields.items():
-            value = _bare(template, example.fields)
-            obj[key] = value if value is not _NOT_BARE else template.format_map(example.fields)
-        return json.dumps(obj, ensure_ascii=False, default=str)  # dates from Parquet become ISO strings
-    text = render_value(score.target, example.fields)
-    if score.target_pattern:
-        m = re.search(score.target_pattern, text)
-        if m is None:
-            raise ValueError(f"target_pattern {score.target_pattern!r} does not match the target {text[-80:]!r}")
-        text = (m.group(1) if m.re.groups else m.group(0)).strip()
-    return text
+    """The reference answer, as the task's scorer builds it from the example (bench/scorers/base.py
+    ScoreOptions.reference: the target template, or json_fields' object of fields)."""
+    return data.task.spec.score.reference(example.fields)
 
 
 def score_inputs(data: TaskData, example: Example) -> dict[str, Any]:
@@ -101,7 +85,7 @@ def score_inputs(data: TaskData, example: Example) -> dict[str, Any]:
     the key facts of a rouge_l task (each a template that renders a list)."""
     score = data.task.spec.score
     out = {}
-    for key in ("options", "facts"):
+    for key in score.per_example:
         template = getattr(score, key)
         if template:
             text = render_value(template, example.fields)
@@ -110,25 +94,6 @@ def score_inputs(data: TaskData, example: Example) -> dict[str, Any]:
             except json.JSONDecodeError:
                 raise ValueError(f"score.{key} must render to a JSON list, got {text[:80]!r}") from None
     return out
-
-
-_NOT_BARE = object()
-
-
-def _bare(template: str, fields: dict[str, Any]) -> Any:
-    """The value of a template that is a single '{field}' or '{field[key]}', else _NOT_BARE."""
-    if not re.fullmatch(r"\{[^{}!:]+\}", template):
-        return _NOT_BARE
-    value, _ = string.Formatter().get_field(template[1:-1], (), fields)
-    return value
-
-
-def render_value(template: str, fields: dict[str, Any]) -> str:
-    """A template filled in; a bare placeholder holding a list or dict renders as JSON, not repr."""
-    value = _bare(template, fields)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return template.format_map(fields)
 
 
 def messages_sha256(messages: list[dict[str, str]]) -> str:

@@ -38,8 +38,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue) -> None:
-    """Load the model, run every job, and put bench.messages on `queue` (its only use of it)."""
+def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue,
+         factory: str | None = None) -> None:
+    """Load the model with its backend's factory ("module:Class", passed in: a backend registered
+    in the parent, a test's toy, is not in a fresh interpreter's registry), run every job, and put
+    bench.messages on `queue` (its only use of it)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     _die_with_parent()
@@ -48,9 +51,10 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
-        from bench.backends.transformers import TransformersBackend
+        from bench.backends import registry
 
-        backend = TransformersBackend(spec, device=device, spec_dir=spec_dir)
+        make = registry.load_object(factory or registry.of(spec).factory)
+        backend = make(spec, device=device, spec_dir=spec_dir)
         info = backend.load()
     except Exception as e:  # not cached, gated, missing, out of memory, bad template file ...
         queue.put(LoadFailed(one_line(e)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench import tasks
-from bench.config import load_task, load_tasks, placeholders
+from bench.config import load_task, load_tasks, placeholders, render_value
 from bench.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -441,10 +441,10 @@ def test_bare_list_and_dict_fields_render_as_json(tmp_path):
                       'scorer = "span_f1"\ntarget = "{spans}"')
     ex = data.examples[0]
     assert tasks.target(data, ex) == '[{"type": "NAME", "text": "Zo\u00eb Kr\u00fcger"}]'  # not repr, not \\u escapes
-    assert tasks.render_value("{answers[text]}", ex.fields) == '["a", "b"]'
-    assert tasks.render_value("{answers}", ex.fields).startswith('{"text": ["a", "b"]')
-    assert tasks.render_value("n = {spans}", ex.fields).startswith("n = [{'type'")  # not bare: plain format
-    assert tasks.render_value("{q}", ex.fields) == "x"
+    assert render_value("{answers[text]}", ex.fields) == '["a", "b"]'
+    assert render_value("{answers}", ex.fields).startswith('{"text": ["a", "b"]')
+    assert render_value("n = {spans}", ex.fields).startswith("n = [{'type'")  # not bare: plain format
+    assert render_value("{q}", ex.fields) == "x"
 
 
 def test_target_pattern_takes_the_reference_out_of_a_longer_field(tmp_path):

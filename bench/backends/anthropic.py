@@ -4,14 +4,14 @@ message_start (input) and message_delta (output)."""
 from __future__ import annotations
 
 from bench import measure
-from bench.backends.api import ApiBackend, Attempt, AttemptError
+from bench.backends.api import Attempt, AttemptError, SdkBackend
 from bench.backends.base import Request
 
 FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "refusal": "stop",
           "pause_turn": "stop", "tool_use": "stop"}
 
 
-class AnthropicBackend(ApiBackend):
+class AnthropicBackend(SdkBackend):
     def _import_client(self) -> type:
         try:
             from anthropic import AsyncAnthropic

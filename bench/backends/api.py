@@ -18,12 +18,21 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import measure
-from bench.backends.base import Completion, LoadInfo, Request, cut_at_stop, plain_prompt
+from bench.backends.base import Availability, Completion, LoadInfo, Request, cut_at_stop, plain_prompt
 from bench.config import ApiModel
 from bench.errors import one_line
 
 
 CONNECTIONS_PER_CLIENT = 8
+
+
+def availability(spec: ApiModel, base) -> Availability:
+    """Whether its key is set (the server itself is not called)."""
+    where = public_url(spec.base_url) or f"{spec.backend} API"
+    if spec.api_key_env and not os.environ.get(spec.api_key_env):
+        return Availability(False, f"{where}; key missing: set {spec.api_key_env}", "no_key",
+                            f"environment variable {spec.api_key_env} is not set")
+    return Availability(True, f"{where}; key set" if spec.api_key_env else f"{where}; no key needed")
 
 
 class MissingKey(Exception):
@@ -123,8 +132,9 @@ def classify(e: BaseException) -> AttemptError:
     return AttemptError(one_line(e), connection or isinstance(e, OSError))
 
 
-class ApiBackend:
-    """Turns one-attempt calls into measured Completions; one instance per model."""
+class SdkBackend:
+    """The ApiBackend protocol (backends/base.py) over a provider SDK: turns one-attempt calls into
+    measured Completions; one instance per model."""
 
     def __init__(self, spec: ApiModel):
         self.spec = spec

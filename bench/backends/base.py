@@ -6,7 +6,7 @@ Exact meanings of the timing fields are in docs/metrics.md.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,54 @@ class LoadInfo:
     runtime: dict = field(default_factory=dict)  # the worker's torch threads, CUDA version, GPUs
 
 
-class Backend(Protocol):
-    """Local backends generate a batch together; API backends run each request on its own (with
-    `complete`, which the API runner calls as answers stream in) and close with `aclose`."""
+@dataclass(frozen=True)
+class Availability:
+    """Whether a model can run here now, from what is on this machine (weights, keys, programs);
+    nothing is sent to a provider to find out."""
+
+    ok: bool  # it can run now
+    shown: str  # what `bench list` says: 'cached', 'openai API; key set', 'vllm server; cannot start here: ...'
+    status: Literal["ok", "no_key", "skipped"] = "ok"  # the status its cells get when it cannot run
+    reason: str | None = None  # why not, as its cells and the run's skip lines say it
+
+
+class LocalBackend(Protocol):
+    """A model run in a worker process on this machine's devices (bench/worker.py): it loads, then
+    generates fixed batches together. Made by its registry factory as
+    factory(spec, device=--device or None, spec_dir=the folder of models.toml)."""
+
+    device: str  # where it runs after load(): 'cpu', 'cuda:0', ...; the meters read it
 
     def load(self) -> LoadInfo: ...
 
-    async def generate(self, requests: list[Request]) -> list[Completion]: ...
+    def generate_batch(self, requests: list[Request], speed: bool = False) -> list[Completion]:
+        """One batch; speed: generate exactly max_new_tokens per row (no early stop)."""
+
+    def close(self) -> None: ...
+
+
+class ApiBackend(Protocol):
+    """A client of a server (a provider's API, or one the run started), run on the parent's event
+    loop by bench/api_runner.py: each request on its own, `concurrency` at once. Made by its
+    registry factory as factory(spec). backends/api.py's SdkBackend implements it over an SDK."""
+
+    clients: list  # open connections' clients; the warm-up sends one request per client (billed)
+    reported_model: str | None  # the model name the server reported back, once an answer came
+
+    def load(self) -> LoadInfo:
+        """Key, SDK and tokenizer; raises MissingKey (backends/api.py) when the key's variable is unset."""
+
+    def open(self) -> None:
+        """Clients and the concurrency limit for the running event loop."""
+
+    async def warm_up(self, request: Request) -> list[Any]:
+        """One untimed one-token request per client; each attempt, or None for one that failed."""
+
+    async def complete(self, request: Request, queued_at: float, on_retry: Callable[[], None] | None = None,
+                       admit: Callable[[Request], bool] | None = None) -> Completion | None:
+        """One request with its retries; None when admit (a --max-usd budget) refused to send it."""
+
+    async def aclose(self) -> None: ...
 
 
 def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from bench import measure
-from bench.backends.api import ApiBackend, Attempt, AttemptError
+from bench.backends.api import Attempt, AttemptError, SdkBackend
 from bench.backends.base import Request
 
 FINISH = {"stop": "stop", "length": "length", "content_filter": "stop", "tool_calls": "stop"}
 
 
-class OpenAIBackend(ApiBackend):
+class OpenAIBackend(SdkBackend):
     def _import_client(self) -> type:
         try:
             from openai import AsyncOpenAI

@@ -1,1 +1,2 @@
-"""The scorers, one small module per family; bench.scoring picks one by name from a task file."""
+"""The scorers, one small module per family, each with its [score] options class; registry.py
+lists them by the name a task file gives."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bench.scorers.base import Score, Scorer
+from pydantic import Field
+
+from bench.scorers.base import Score, ScoreOptions, Scorer
 
 _CURRENCY = "$\u20ac\u00a3\u00a5\u20b9"
 _NUMBER = re.compile(
@@ -42,3 +44,13 @@ def number(*, tolerance: float = 1e-6) -> Scorer:
         return Score(float(ok), got, f"|{got:g} - {want:g}| {'<=' if ok else '>'} {tolerance:g}")
 
     return score
+
+
+class NumberOptions(ScoreOptions):
+    tolerance: float = Field(default=1e-6, ge=0)
+
+    def kwargs(self, base):
+        return {"tolerance": self.tolerance}
+
+    def target_problem(self, target, base):
+        return f"target {target!r} is not a number" if parse_number(target) is None else None

@@ -7,8 +7,11 @@ import re
 import string
 import unicodedata
 from collections import Counter
+from typing import ClassVar
 
-from bench.scorers.base import Score, Scorer, as_list
+from pydantic import Field
+
+from bench.scorers.base import Score, ScoreOptions, Scorer, as_list, empty_target
 
 _PUNCT = set(string.punctuation)
 
@@ -90,3 +93,17 @@ def rouge_l() -> Scorer:
         return Score(f1, None, reason, details)
 
     return score
+
+
+class TokenF1Options(ScoreOptions):
+    def target_problem(self, target, base):
+        return empty_target(target)
+
+
+class RougeLOptions(ScoreOptions):
+    facts: str | None = Field(default=None, description="rouge_l: template of the key facts (a list field)")
+
+    per_example: ClassVar[tuple[str, ...]] = ("facts",)
+
+    def target_problem(self, target, base):
+        return empty_target(target)

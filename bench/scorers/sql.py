@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from pydantic import Field
+
 from bench import sqlsandbox
-from bench.scorers.base import Score, Scorer
+from bench.config.toml import KeyProblem
+from bench.scorers.base import Score, ScoreOptions, Scorer
 
 
 def sql_execution(*, database: Path) -> Scorer:
@@ -46,3 +49,29 @@ def reference_problem(database: Path, target: str) -> str | None:
     """Why a reference query cannot serve as the answer key, or None."""
     result = sqlsandbox.run(sqlsandbox.prepare(database), target)
     return None if result.rows is not None else f"the reference query fails in the sandbox: {result.error}"
+
+
+class SqlOptions(ScoreOptions):
+    database: str | None = Field(default=None, description="sql_execution: .sql script or .sqlite file")
+
+    def check(self) -> None:
+        if not self.database:
+            raise KeyProblem(("database",), "scorer 'sql_execution' needs 'database', a .sql script or "
+                                            ".sqlite file relative to the task file")
+
+    def file_problem(self, base):
+        db = base / self.database
+        if not db.is_file():
+            return "database", f"database file {db} not found (the path is relative to the task file)"
+        if db.suffix.lower() not in (".sql", ".sqlite", ".sqlite3", ".db"):
+            return "database", f"use a .sql script or a .sqlite/.db file, not {db.suffix!r}"
+        return None
+
+    def scorer_file(self, base):
+        return "database", base / self.database
+
+    def kwargs(self, base):
+        return {"database": base / self.database}
+
+    def target_problem(self, target, base):
+        return reference_problem(base / self.database, target)

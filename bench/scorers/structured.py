@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 
-from bench.scorers.base import Score, Scorer, first_json, normalize
+from pydantic import Field
+
+from bench.config.templates import NOT_BARE, bare_value
+from bench.config.toml import KeyProblem
+from bench.scorers.base import Score, ScoreOptions, Scorer, as_list, first_json, normalize
 from bench.scorers.numeric import parse_number
 
 
@@ -75,3 +79,41 @@ def span_f1() -> Scorer:
                       "extra": extra})
 
     return score
+
+
+class JsonFieldsOptions(ScoreOptions):
+    """The reference is a JSON object built from `fields`, each bare '{field}' keeping its type."""
+
+    fields: dict[str, str] = Field(default={}, description="json key -> template of its reference value")
+    tolerance: float = Field(default=1e-6, ge=0)
+
+    needs_target: ClassVar[bool] = False
+
+    def check(self) -> None:
+        if not self.fields:
+            raise KeyProblem(("fields",), "scorer 'json_fields' needs 'fields', a table of key = '{template}'")
+
+    def templates(self) -> dict[str, str]:
+        return {**super().templates(), **{f"fields.{k}": v for k, v in self.fields.items()}}
+
+    def reference(self, fields: dict[str, Any]) -> str:
+        obj = {}
+        for key, template in self.fields.items():
+            value = bare_value(template, fields)
+            obj[key] = value if value is not NOT_BARE else template.format_map(fields)
+        return json.dumps(obj, ensure_ascii=False, default=str)  # dates from Parquet become ISO strings
+
+    def kwargs(self, base):
+        return {"fields": list(self.fields), "tolerance": self.tolerance}
+
+    def target_problem(self, target, base):
+        empty = [k for k, v in json.loads(target).items() if v is None or v == ""]
+        return f"no reference value for field(s) {', '.join(empty)}" if empty else None
+
+
+class SpanF1Options(ScoreOptions):
+    def target_problem(self, target, base):
+        spans = as_list(target)
+        if spans is None or not all(isinstance(s, dict) and {"type", "text"} <= set(s) for s in spans):
+            return f'target {target[:80]!r} is not a JSON list of {{"type": ..., "text": ...}} objects'
+        return None

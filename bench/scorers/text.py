@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any, ClassVar, Literal
 
-from bench.scorers.base import Score, Scorer, normalize
+from pydantic import Field
+
+from bench.config.toml import KeyProblem
+from bench.scorers.base import Score, ScoreOptions, Scorer, compile_option, empty_target, normalize
 
 
 def exact() -> Scorer:
@@ -106,3 +110,79 @@ def regex(*, pattern: str) -> Scorer:
         return Score(float(ok), got, "match equals the target" if ok else f"matched {got!r}, expected {target!r}")
 
     return score
+
+
+# ---------------------------------------------------------------- their [score] options
+
+
+class ExactOptions(ScoreOptions):
+    def target_problem(self, target, base):
+        return empty_target(target)
+
+
+class LabelOptions(ScoreOptions):
+    labels: list[str] = []
+    primary: Literal["strict", "lenient"] = Field(default="strict", description="label: which reading is 'score'")
+
+    gives_lenient: ClassVar[bool] = True
+
+    def check(self) -> None:
+        if len(self.labels) < 2:
+            raise KeyProblem(("labels",), "scorer 'label' needs 'labels', a list of at least two labels")
+        _distinct_labels(self.labels)
+
+    def kwargs(self, base):
+        return {"labels": list(self.labels), "primary": self.primary}
+
+    def target_problem(self, target, base):
+        if normalize(target) not in {normalize(lab) for lab in self.labels}:
+            return f"target {target!r} is not one of the labels"
+        return None
+
+
+def _distinct_labels(labels: list[str]) -> None:
+    """Labels the scorer can tell apart: it reads answers case-folded, with spaces and final
+    punctuation ignored, so 'travel' and 'Travel.' would be one label counted twice."""
+    seen: dict[str, str] = {}
+    for lab in labels:
+        norm = normalize(lab)
+        if not norm:
+            raise KeyProblem(("labels",), f"label {lab!r} is empty once spaces and punctuation are ignored")
+        if norm in seen:
+            first = seen[norm]
+            said = (f"label {lab!r} is listed twice" if first == lab else
+                    f"labels {first!r} and {lab!r} are the same label to the scorer (it ignores case, spaces "
+                    f"and final punctuation)")
+            raise KeyProblem(("labels",), f"{said}; keep one")
+        seen[norm] = lab
+
+
+class ChoiceOptions(ScoreOptions):
+    options: str | None = Field(default=None, description="choice: template of the option texts (a list field)")
+
+    per_example: ClassVar[tuple[str, ...]] = ("options",)
+
+    def target_problem(self, target, base):
+        if target.strip().upper() not in LETTERS:
+            return f"target {target!r} is not an option letter ({', '.join(LETTERS)})"
+        return None
+
+    def inputs_problem(self, inputs: dict[str, Any]) -> str | None:
+        if inputs and len(inputs.get("options", [])) != len(LETTERS):
+            return f"'options' has {len(inputs['options'])} items; a choice task has {len(LETTERS)}"
+        return None
+
+
+class RegexOptions(ScoreOptions):
+    pattern: str | None = Field(default=None, description="regex: what to read out of the output")
+
+    def check(self) -> None:
+        if not self.pattern:
+            raise KeyProblem(("pattern",), "scorer 'regex' needs 'pattern', a regular expression")
+        compile_option("pattern", self.pattern)
+
+    def kwargs(self, base):
+        return {"pattern": self.pattern}
+
+    def target_problem(self, target, base):
+        return empty_target(target)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench.errors import one_line
-from bench.scorers.base import Score, Scorer
+from bench.scorers.base import Score, ScoreOptions, Scorer
 
 SPEC_RE = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 
@@ -53,3 +53,40 @@ def user(fn: Callable, name: str) -> Scorer:
         return Score(0.0, None, f"{name} returned {type(result).__name__}, not a number or a Score")
 
     return score
+
+
+class UserOptions(ScoreOptions):
+    """scorer = "package.module:function": the function must import and take (output, target)."""
+
+    def file_problem(self, base):
+        try:
+            load(self.scorer, base)
+        except ValueError as e:
+            return "scorer", str(e)
+        return None
+
+    def scorer_file(self, base):
+        """The source of the scorer's module, when it can be found (beside the task file too)."""
+        import importlib.util
+
+        module = self.scorer.partition(":")[0]
+        added = str(base) not in sys.path
+        if added:
+            sys.path.append(str(base))
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        finally:
+            if added:
+                sys.path.remove(str(base))
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        return ("module", origin) if origin is not None and origin.is_file() else None
+
+    def kwargs(self, base):
+        return {"spec": self.scorer, "search_dir": base}
+
+
+def user_scorer(*, spec: str, search_dir: Path | None = None) -> Scorer:
+    """The user's function named by `spec`, imported (ValueError when it cannot be) and wrapped."""
+    return user(load(spec, search_dir), spec)
