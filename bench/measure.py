@@ -134,3 +134,12 @@ def environment() -> dict:
         pass
     return {"os": platform.platform(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
             "ram_bytes": mem_bytes, "gpus": gpus()}
+
+
+def fingerprint() -> dict:
+    """The machine a model ran on, as the worker there sees it: host name, hardware (GPUs with
+    their driver) and library versions. Each cell's host, and the manifest's list of nodes, come from it."""
+    import socket
+
+    return {"host": socket.gethostname(), **environment(), "versions": versions()}
+

@@ -19,7 +19,8 @@ from bench.errors import EXIT_BUDGET, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, I
 from bench.inventory import blockers
 from bench.lock import LOCK, RunLock
 from bench.report import build, summary
-from bench.runner import Cell, Plan, Recorder, plan, run_local_model, stderr_progress, write_cells
+from bench.local_runner import run_local_model
+from bench.runner import Cell, Plan, Recorder, plan, stderr_progress, write_cells
 from bench.store import CELLS, MANIFEST, RunStore, check_writable, read_run
 
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
@@ -281,6 +282,10 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     cells: list[dict] = []  # cells.jsonl rows, in plan order
 
     def on_model(name: str, info: dict) -> None:
+        node = info.pop("node", None)  # the machine a local model's worker ran on
+        if node:
+            man.setdefault("nodes", {})[node["host"]] = node
+            info["host"] = node["host"]
         man["models"][name].update(info)
         store.write_manifest(man)
         if info["status"] in ("skipped", "no_key") and name not in prep.blocked:  # found out only now

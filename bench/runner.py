@@ -1,24 +1,17 @@
-"""Schedules model x task cells: one worker process per local model, run one after another so each
-has the machine to itself. The parent scores every completion and is the only writer of results."""
+"""Model x task cells, their plans and their records: the parent scores every completion and is the
+only writer of results (bench/local_runner.py and bench/api_runner.py run the cells)."""
 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing as mp
-import queue as queue_mod
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bench import cost, scoring, tasks
 from bench.backends.base import Request
-from bench.config import TransformersModel
 from bench.errors import InputError, one_line
-from bench.hub import availability
-from bench.shapes import MEMORY_COLUMNS, as_text, pids_text
+from bench.shapes import as_text
 from bench.store import CELLS, RECORDS, RunStore
-from bench.worker import Job
-from bench.worker import main as worker_main
 
 
 @dataclass
@@ -230,110 +223,6 @@ def throughput(cell: Cell, walls: list[float]) -> None:
     cell.output_tokens_per_s = cell.output_tokens / cell.wall_s
     per = [cell.tokens_by_repeat.get(r, 0) / w for r, w in enumerate(walls) if w > 0]
     cell.output_tokens_per_s_sd = statistics.stdev(per) if len(per) > 1 else None
-
-
-def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], recorder: Recorder,
-                    *, device: str | None, spec_dir: Path, on_model: callable, progress, repeats: int = 1,
-                    speed: bool = False, done: dict[str, set[tuple[str, int]]] | None = None) -> list[Cell]:
-    """Run every planned task on one local model in its own process; return the cells.
-    done: per task, the (example id, repeat) pairs already recorded, which are not run again."""
-    done = done or {}
-    cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats, engine=spec.engine,
-                     resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
-    loadable, why = availability(spec, spec_dir)
-    if not loadable:
-        for c in cells.values():
-            c.status, c.reason = "skipped", f"model cannot be loaded: {why}"
-        on_model(name, {"status": "skipped", "reason": why})
-        return list(cells.values())
-    jobs = [Job(t, [batches(todo, spec.batch_size) for todo in missing(p.requests, repeats, done.get(t, set()))],
-                speed) for t, p in plans.items()]
-    ctx = mp.get_context("spawn")  # a clean interpreter: no torch state inherited from the parent
-    q = ctx.Queue()
-    proc = ctx.Process(target=worker_main, args=(spec, device, spec_dir, jobs, q), daemon=True)
-    proc.start()
-    bars: dict[str, object] = {}
-    failed_rows: dict[str, list[str]] = {}  # task -> errors of rows without an answer (none from today's backend)
-    finished = gone = False
-    try:
-        while True:
-            try:
-                msg = q.get(timeout=1.0 if gone else 0.5)
-            except queue_mod.Empty:
-                if gone:  # the worker has exited and nothing more came: all it sent has been read
-                    break
-                gone = not proc.is_alive()
-                continue
-            kind = msg[0]
-            if kind == "load_failed":
-                for c in cells.values():
-                    c.status, c.reason = "skipped", f"model cannot be loaded: {msg[1]}"
-                on_model(name, {"status": "skipped", "reason": msg[1]})
-            elif kind == "loaded":
-                info = msg[1]
-                on_model(name, {"status": "loaded", **info})
-                for c in cells.values():
-                    c.load_s, c.device, c.dtype = info["load_s"], info["device"], info["dtype"]
-                    c.cold_start_s, c.weights_bytes = info["cold_start_s"], info["weights_bytes"]
-            elif kind == "batch":
-                _, task, repeat, ids, comps, size_used = msg
-                cell = cells[task]
-                cell.batch_size_used = min(cell.batch_size_used or size_used, size_used)
-                if task not in bars:
-                    bars[task] = progress(total=cell.n * cell.repeats - cell.resumed_examples, desc=f"{name} x {task}")
-                recorder.record(cell, ids, comps, repeat)
-                failed_rows.setdefault(task, []).extend(c["error"] for c in comps if c.get("error"))
-                bars[task].update(len(ids))
-            elif kind == "cell":
-                _, task, figures = msg
-                c = cells[task]
-                c.finish(first_error=next(iter(failed_rows.get(task, [])), None))
-                throughput(c, figures["wall_s_per_repeat"])
-                for key in MEMORY_COLUMNS + ("energy_j", "energy_source", "energy_unavailable_reason"):
-                    setattr(c, key, figures.get(key))
-                others = figures["gpu_other_pids"]
-                c.gpu_other_processes, c.gpu_other_pids = None if others is None else len(others), pids_text(others)
-                if c.energy_j is not None and c.output_tokens:
-                    c.joules_per_output_token = c.energy_j / c.output_tokens
-                if task in bars:
-                    bars.pop(task).close()
-            elif kind == "cell_failed":
-                c = cells[msg[1]]
-                c.status, c.reason = "failed", msg[2]
-                print(f"{name} x {msg[1]} failed:\n{msg[3]}", file=sys.stderr)
-            elif kind == "done":
-                finished = True
-            if kind in ("done", "load_failed"):
-                break
-    except BaseException:  # Ctrl-C or a failure here: the worker must not outlive us
-        proc.terminate()
-        raise
-    finally:
-        for bar in bars.values():
-            bar.close()
-        proc.join(timeout=30)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-        q.close()
-    if not finished:
-        why = _death(proc.exitcode)
-        for c in cells.values():
-            if c.status == "pending":
-                c.status, c.reason = "failed", f"worker process died ({why}) after {c.recorded} of {c.n} examples"
-    return list(cells.values())
-
-
-def _death(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "did not exit"
-    if exitcode < 0:
-        import signal
-
-        sig = signal.Signals(-exitcode).name
-        hint = "; killed by the system, often for lack of memory" if sig == "SIGKILL" else ""
-        return f"signal {sig}{hint}"
-    return f"exit code {exitcode}"
 
 
 def write_cells(store: RunStore, cells: list[Cell]) -> None:

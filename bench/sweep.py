@@ -115,47 +115,43 @@ class LocalDriver:
         self.kind = "concurrency" if spec.engine == "continuous" else "batch_size"
 
     def run_level(self, level: int, requests: list[Request]) -> LevelResult:
-        import multiprocessing as mp
-
-        from bench.runner import _death, batches
+        from bench.launch import LocalLauncher
+        from bench.local_runner import drain
+        from bench.runner import batches
         from bench.worker import Job
-        from bench.worker import main as worker_main
 
         spec = self.spec.model_copy(update={"batch_size": level})
-        ctx = mp.get_context("spawn")
-        q = ctx.Queue()
-        proc = ctx.Process(target=worker_main, args=(spec, self.device, self.spec_dir,
-                                                     [Job("sweep", [batches(requests, level)])], q), daemon=True)
-        proc.start()
-        comps, wall, used = [], None, level
+        handle = LocalLauncher().start(spec, self.device, self.spec_dir, [Job("sweep", [batches(requests, level)])])
+        level_run = _Level(level)
         try:
-            while True:
-                try:
-                    msg = q.get(timeout=1.0)
-                except Exception:
-                    if not proc.is_alive():
-                        raise SweepFailed(f"worker process died ({_death(proc.exitcode)})") from None
-                    continue
-                if msg[0] == "load_failed":
-                    raise SweepFailed(f"model cannot be loaded: {msg[1]}")
-                if msg[0] == "batch":
-                    comps += list(zip(msg[3], msg[4]))
-                    used = min(used, msg[5])
-                elif msg[0] == "cell":
-                    wall = msg[2]["wall_s"]
-                elif msg[0] == "cell_failed":
-                    raise SweepFailed(msg[2])
-                elif msg[0] == "done":
-                    break
+            if not drain(handle, level_run.handle):
+                raise SweepFailed(f"worker process died ({handle.death() or 'it ended before its level'})")
         finally:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
-        return LevelResult(wall, comps, level_used=used)
+            handle.stop()
+        return LevelResult(level_run.wall, level_run.comps, level_used=level_run.used)
 
     def close(self) -> None:
         pass
+
+
+class _Level:
+    """One sweep level's answers and wall time, from its worker's messages."""
+
+    def __init__(self, level: int):
+        self.comps, self.wall, self.used = [], None, level
+
+    def handle(self, msg) -> None:
+        from bench.messages import Batch, CellDone, CellFailed, LoadFailed
+
+        if isinstance(msg, LoadFailed):
+            raise SweepFailed(f"model cannot be loaded: {msg.reason}")
+        if isinstance(msg, Batch):
+            self.comps += list(zip(msg.example_ids, msg.completions))
+            self.used = min(self.used, msg.batch_size_used)
+        elif isinstance(msg, CellDone):
+            self.wall = msg.figures["wall_s"]
+        elif isinstance(msg, CellFailed):
+            raise SweepFailed(msg.reason)
 
 
 def driver_for(name: str, spec, *, device: str | None, spec_dir: Path, folder: Path) -> LevelDriver:

@@ -17,6 +17,7 @@ from bench.meters import EnergyMeter, GpuMemorySampler
 from bench.backends.base import Request
 from bench.config import TransformersModel
 from bench.errors import one_line
+from bench.messages import Batch, CellDone, CellFailed, CellStarted, Done, Loaded, LoadFailed
 from bench.oom import generate_with_backoff, release_cuda
 
 
@@ -38,6 +39,7 @@ def _die_with_parent() -> None:
 
 
 def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list[Job], queue) -> None:
+    """Load the model, run every job, and put bench.messages on `queue` (its only use of it)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     _die_with_parent()
@@ -51,46 +53,57 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
         backend = TransformersBackend(spec, device=device, spec_dir=spec_dir)
         info = backend.load()
     except Exception as e:  # not cached, gated, missing, out of memory, bad template file ...
-        queue.put(("load_failed", one_line(e)))
+        queue.put(LoadFailed(one_line(e)))
         return
     run_rounds = _static(backend, queue)
     if spec.engine == "continuous":
         from bench.backends.continuous import ContinuousEngine
 
         run_rounds = _continuous(ContinuousEngine(backend), queue)
-    first = next(((j, b[0]) for j in jobs for b in j.rounds if b), None)
-    if first:
-        try:  # one untimed batch: kernel selection, allocator growth and lazy init happen here
-            t0 = measure.now()
-            run_rounds(Job(first[0].task, [[first[1]]], first[0].speed), spec.batch_size, send=False)
-            info.cold_start_s = measure.now() - t0
-        except Exception:  # the same failure will be met, and reported, on the first timed batch
-            pass
+    _warm_up(run_rounds, jobs, spec.batch_size, info)
     info.runtime["engine"] = spec.engine
     if spec.engine == "continuous":
         info.runtime["attn_implementation"] = getattr(run_rounds, "engine").attn_implementation
-    queue.put(("loaded", asdict(info)))
+    queue.put(Loaded(asdict(info), measure.fingerprint()))
     size = spec.batch_size  # halved on out-of-memory, and kept for the batches after
     for job in jobs:
+        queue.put(CellStarted(job.task))
         try:
-            measure.reset_peaks(backend.device)
-            energy, gpu_memory = EnergyMeter(backend.device), GpuMemorySampler(backend.device)
-            others = gpu_memory.start()
-            energy.start()
-            try:
-                walls, size = run_rounds(job, size)
-            finally:  # the meters' threads stop whatever happened
-                joules, nvml_peak = energy.stop(), gpu_memory.stop()
-            queue.put(("cell", job.task, {"wall_s": sum(walls), "wall_s_per_repeat": walls,
-                                          "energy_j": joules, "energy_source": energy.source,
-                                          "energy_unavailable_reason": None if energy.source else energy.why,
-                                          "gpu_other_pids": others, "peak_rss_bytes": measure.peak_rss_bytes(),
-                                          "nvml_used_peak_bytes": nvml_peak,
-                                          **measure.torch_memory(backend.device)}))
+            figures, size = _measured(backend, run_rounds, job, size)
+            queue.put(CellDone(job.task, figures))
         except Exception as e:
-            queue.put(("cell_failed", job.task, one_line(e), traceback.format_exc(limit=3)))
+            queue.put(CellFailed(job.task, one_line(e), traceback.format_exc(limit=3)))
     backend.close()
-    queue.put(("done",))
+    queue.put(Done())
+
+
+def _warm_up(run_rounds, jobs: list[Job], size: int, info) -> None:
+    """One untimed batch: kernel selection, allocator growth and lazy init happen here."""
+    first = next(((j, b[0]) for j in jobs for b in j.rounds if b), None)
+    if first is None:
+        return
+    try:
+        t0 = measure.now()
+        run_rounds(Job(first[0].task, [[first[1]]], first[0].speed), size, send=False)
+        info.cold_start_s = measure.now() - t0
+    except Exception:  # the same failure will be met, and reported, on the first timed batch
+        pass
+
+
+def _measured(backend, run_rounds, job: Job, size: int) -> tuple[dict, int]:
+    """One job's rounds under the energy and memory meters: its figures, and the batch size after."""
+    measure.reset_peaks(backend.device)
+    energy, gpu_memory = EnergyMeter(backend.device), GpuMemorySampler(backend.device)
+    others = gpu_memory.start()
+    energy.start()
+    try:
+        walls, size = run_rounds(job, size)
+    finally:  # the meters' threads stop whatever happened
+        joules, nvml_peak = energy.stop(), gpu_memory.stop()
+    return {"wall_s": sum(walls), "wall_s_per_repeat": walls, "energy_j": joules, "energy_source": energy.source,
+            "energy_unavailable_reason": None if energy.source else energy.why, "gpu_other_pids": others,
+            "peak_rss_bytes": measure.peak_rss_bytes(), "nvml_used_peak_bytes": nvml_peak,
+            **measure.torch_memory(backend.device)}, size
 
 
 def _static(backend, queue):
@@ -107,9 +120,9 @@ def _static(backend, queue):
                 # tokenising, decoding and any out-of-memory retries included: what cost is charged on
                 batch_wall_s = measure.now() - tb
                 if send:
-                    queue.put(("batch", job.task, repeat, [r.example_id for r in batch],
-                               [c.to_dict() | {"batch_wall_s": batch_wall_s, "batch_wall_rows": len(batch)}
-                                for c in completions], size))
+                    queue.put(Batch(job.task, repeat, [r.example_id for r in batch],
+                                    [c.to_dict() | {"batch_wall_s": batch_wall_s, "batch_wall_rows": len(batch)}
+                                     for c in completions], size))
             walls.append(measure.now() - t0)
         return walls, size
 
@@ -128,9 +141,9 @@ def _continuous(engine, queue):
 
             def deliver(rows, wall_s, repeat=repeat):
                 if send:
-                    queue.put(("batch", job.task, repeat, [r.example_id for r, _ in rows],
-                               [c.to_dict() | {"batch_wall_s": wall_s, "batch_wall_rows": len(rows)}
-                                for _, c in rows], rows[0][1].batch_size))
+                    queue.put(Batch(job.task, repeat, [r.example_id for r, _ in rows],
+                                    [c.to_dict() | {"batch_wall_s": wall_s, "batch_wall_rows": len(rows)}
+                                     for _, c in rows], rows[0][1].batch_size))
 
             size, wall_s = engine.run(todo, size, job.speed, deliver)
             walls.append(wall_s)

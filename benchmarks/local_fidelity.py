@@ -25,7 +25,8 @@ from bench import demo, measure, tasks, tinymodel  # noqa: E402
 from bench.backends.transformers import TransformersBackend, greedy_kwargs  # noqa: E402
 from bench.config import TransformersModel, load_task  # noqa: E402
 from bench.runner import batches as make_batches  # noqa: E402
-from bench.runner import Plan, Recorder, plan, run_local_model  # noqa: E402
+from bench.local_runner import run_local_model  # noqa: E402
+from bench.runner import Plan, Recorder, plan  # noqa: E402
 from bench.store import RunStore  # noqa: E402
 
 
