@@ -77,14 +77,10 @@ def cluster_gpus(ray) -> list[int]:
 
 
 def gpus_needed(spec, device: str | None, has_gpus: bool) -> int:
-    """GPUs a local model's task asks for: none on CPU (or MPS); a device_map model the count in
-    its device string ("cuda:0,1"), else one; `auto` one where the cluster has GPUs."""
+    """GPUs a local model's task asks for: none on CPU (or MPS, or `auto` on a cluster without
+    GPUs), else one."""
     effective = spec.device if spec.device_map or device is None else device
-    if effective in ("cpu", "mps") or (effective == "auto" and not has_gpus):
-        return 0
-    if spec.device_map and "," in effective:
-        return len(effective.split(":", 1)[1].split(","))
-    return 1
+    return 0 if effective in ("cpu", "mps") or (effective == "auto" and not has_gpus) else 1
 
 
 def check_fits(ray, models: dict, device: str | None) -> None:
@@ -175,9 +171,12 @@ class RayHandle:
         if self._stopped:
             return
         self._stopped = True
-        if not self.exited():
-            ray.cancel(self.ref, force=True)  # the task's process ends; its GPUs return to the cluster
-        ray.kill(self.channel.actor)
+        try:
+            if not self.exited():
+                ray.cancel(self.ref, force=True)  # the task's process ends; its GPUs return to the cluster
+            ray.kill(self.channel.actor)
+        except Exception:  # already gone with its node, or the driver is leaving the cluster
+            pass
 
 
 class RayLauncher:
@@ -203,6 +202,14 @@ class RayLauncher:
             device = "cuda:0"  # Ray shows the task only its own GPUs, numbered from 0
         task = self._task.options(num_gpus=wanted, num_cpus=1)
         return RayHandle(task.remote(spec, device, str(spec_dir), jobs, channel), channel, started_at)
+
+    def describe(self) -> str:
+        """One line for the run's start: which cluster, how big."""
+        nodes = [n for n in self.ray.nodes() if n.get("Alive")]
+        cpus = sum(int(n["Resources"].get("CPU", 0)) for n in nodes)
+        where = f"the Ray cluster at {self.address}" if self.address else "a Ray instance started here"
+        return (f"local models run as Ray tasks on {where}: {len(nodes)} node(s), {cpus} CPUs, "
+                f"{sum(cluster_gpus(self.ray))} GPUs")
 
     def close(self) -> None:
         self.ray.shutdown()

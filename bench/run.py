@@ -197,6 +197,8 @@ def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | 
 
         prep.launcher = launcher_for(opts.ray_address, opts.device, {
             n: prep.models_cfg.models[n] for n in prep.models if n not in prep.blocked})
+        if prep.launcher is not None:
+            warn(prep.launcher.describe())
     try:
         return _start(opts, prep, spending, progress, echo, warn)
     finally:
@@ -307,7 +309,8 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
                 spec = spec.model_copy(update={"revision": pinned})
             model_cells = run_local_model(name, spec, todo, recorder, device=opts.device,
                                           spec_dir=opts.config.parent, on_model=on_model, progress=progress,
-                                          repeats=opts.repeats, speed=opts.speed, done=done_m) if todo else []
+                                          repeats=opts.repeats, speed=opts.speed, done=done_m,
+                                          launcher=prep.launcher) if todo else []
         elif spec.backend == "served":
             from bench.served import run_served_model
 

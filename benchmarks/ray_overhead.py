@@ -1,5 +1,6 @@
 """What running a local model as a Ray task costs over a local worker process: the same tiny model
-(random weights, CPU) and the same batches through LocalLauncher and RayLauncher, alternately.
+(random weights, CPU, one thread in both) and the same batches through LocalLauncher and
+RayLauncher, alternately.
 
 Per model: start -> running (process start, or Ray scheduling and worker start), start -> loaded
 (imports and load included), start -> done; the Ray overhead per model is the difference of the
@@ -25,6 +26,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # a local instance on loopback (its node address 127.0.0.1), as the tests use it
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+# Ray runs a 1-CPU task with OMP_NUM_THREADS=1: the local worker gets the same, so that the
+# difference is Ray's own cost and not torch's thread count
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from bench import demo, tasks, tinymodel  # noqa: E402
 from bench.config import TransformersModel, load_tasks  # noqa: E402
