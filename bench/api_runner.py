@@ -5,6 +5,7 @@ finish (each as soon as the previous write is done, fsynced)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Callable
 
 from bench import measure
@@ -29,12 +30,14 @@ def make_backend(spec: OpenAIModel | AnthropicModel) -> ApiBackend:
 def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str, Plan], recorder: Recorder,
                   *, on_model: Callable, progress: Callable, repeats: int = 1,
                   done: dict[str, set[tuple[str, int]]] | None = None, gate=None, observe: Callable | None = None,
-                  wall_shares: bool = False) -> list[Cell]:
+                  wall_shares: bool = False, stop: threading.Event | None = None) -> list[Cell]:
     """Run every planned task on one API model; done: per task, (example id, repeat) pairs already
     recorded, which are not requested again; gate: the --max-usd budget's (bench/budget.py), which
     may refuse requests before they are sent. observe(cell), when given, is called before each cell
     and returns a function called after it (a served model's metrics). wall_shares: each record
-    gets `wall_share_s`, the time since the previous answer arrived (a dedicated box's pricing)."""
+    gets `wall_share_s`, the time since the previous answer arrived (a dedicated box's pricing).
+    stop: set when the run stops (Ctrl-C in a run whose models run in threads): requests in flight
+    are dropped, answers kept, and asyncio.CancelledError is raised here."""
     done = done or {}
     cells = {t: Cell(name, t, n=len(p.requests), batch_size=1, concurrency=spec.concurrency, repeats=repeats,
                      resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
@@ -57,11 +60,11 @@ def run_api_model(name: str, spec: OpenAIModel | AnthropicModel, plans: dict[str
     if gate is not None and gate.budget.stopped:  # the cap was reached by an earlier model: not even a warm-up
         for t, c in cells.items():
             unsent = sum(len(rs) for rs in todo[t])
-            gate.budget.unsent += unsent
+            gate.budget.not_sent(unsent)
             c.status, c.reason = "stopped", _unsent_reason(unsent)
         on_model(name, {"status": "stopped", "reason": "--max-usd reached before this model started"})
         return list(cells.values())
-    asyncio.run(_cells(backend, cells, todo, recorder, progress, gate, observe, wall_shares))
+    asyncio.run(_cells(backend, cells, todo, recorder, progress, gate, observe, wall_shares, stop))
     on_model(name, {"status": "loaded", **info.__dict__, "api_model_reported": backend.reported_model})
     return list(cells.values())
 
@@ -72,7 +75,8 @@ def _unsent_reason(unsent: int) -> str:
 
 async def _cells(backend: ApiBackend, cells: dict[str, Cell], todo: dict[str, list[list[Request]]],
                  recorder: Recorder, progress: Callable, gate=None, observe: Callable | None = None,
-                 wall_shares: bool = False) -> None:
+                 wall_shares: bool = False, stop: threading.Event | None = None) -> None:
+    watch = asyncio.ensure_future(_cancel_when(stop, asyncio.current_task())) if stop is not None else None
     backend.open()  # SDK clients are made before any cell's clock starts
     first = next((r for rounds in todo.values() for rs in rounds for r in rs), None)
     if first is not None and (gate is None or gate.admit_warm_up(first, len(backend.clients))):
@@ -88,7 +92,16 @@ async def _cells(backend: ApiBackend, cells: dict[str, Cell], todo: dict[str, li
                 if finish is not None:
                     finish()
     finally:
+        if watch is not None:
+            watch.cancel()
         await backend.aclose()
+
+
+async def _cancel_when(stop: threading.Event, task: asyncio.Task) -> None:
+    """Cancel the model's task once `stop` is set (from the thread that runs the schedule)."""
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+    task.cancel()
 
 
 class _Writer:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 from dataclasses import replace
 from typing import Callable
 
@@ -19,26 +20,37 @@ CONFIRM_ENV = "BENCH_CONFIRM_OVER_USD"
 
 
 class Budget:
-    """This session's spend against its cap. Used from the event loop only (no lock needed)."""
+    """This session's spend against its cap, shared by the API models running at the same time
+    (each in its own thread and event loop): every change holds the lock."""
 
     def __init__(self, cap_usd: float):
+        self._lock = threading.Lock()
         self.cap_usd = cap_usd
         self.spent_usd = 0.0  # settled: the servers' usage x prices (reservations where usage is missing)
         self.reserved_usd = 0.0  # worst cases of the requests in flight
         self.stopped = False  # a request was refused: nothing more is sent in this session
         self.unsent = 0  # requests refused
 
-    def reserve(self, usd: float) -> bool:
-        if self.stopped or self.spent_usd + self.reserved_usd + usd > self.cap_usd:
-            self.stopped = True
-            return False
-        self.reserved_usd += usd
-        return True
+    def reserve(self, usd: float, count_refusal: bool = False) -> bool:
+        """Reserve `usd` if the cap allows it; a refusal stops all sending (and counts as an unsent
+        request when asked)."""
+        with self._lock:
+            if self.stopped or self.spent_usd + self.reserved_usd + usd > self.cap_usd:
+                self.stopped = True
+                self.unsent += count_refusal
+                return False
+            self.reserved_usd += usd
+            return True
 
     def settle(self, reserved_usd: float, actual_usd: float | None) -> None:
         """An answer came: its reservation is replaced by what it cost (kept whole when unknown)."""
-        self.reserved_usd = max(0.0, self.reserved_usd - reserved_usd)
-        self.spent_usd += reserved_usd if actual_usd is None else actual_usd
+        with self._lock:
+            self.reserved_usd = max(0.0, self.reserved_usd - reserved_usd)
+            self.spent_usd += reserved_usd if actual_usd is None else actual_usd
+
+    def not_sent(self, n: int) -> None:
+        with self._lock:
+            self.unsent += n
 
 
 class Gate:
@@ -53,9 +65,7 @@ class Gate:
 
     def admit(self, request) -> bool:
         """Called with a concurrency slot held, right before the request is sent."""
-        ok = self.budget.reserve(self.worst_usd(request))
-        self.budget.unsent += not ok
-        return ok
+        return self.budget.reserve(self.worst_usd(request), count_refusal=True)
 
     def settle(self, request, completion: dict) -> None:
         self.budget.settle(self.worst_usd(request), cost.request_cost_usd(completion, self.pricing, None))

@@ -29,6 +29,8 @@ examples:
   python -m bench recommend --task ticket_routing --min-accuracy 0.9 --max-p95-latency-ms 800 results/RUN
   python -m bench --dry-run                        the plan and its estimated cost; sends nothing
   python -m bench --max-usd 5                      stop sending before the spend could pass $5
+  python -m bench --devices 0,1,2,3                one local model per GPU at once, API models beside them
+  python -m bench --parallel 1                     one model at a time: isolated timings
   python -m bench --executor ray --ray-address HEAD:6379
                                                    local models as Ray tasks on a cluster's GPU nodes
   python -m bench compare results/BASE results/NEW a Markdown table; exit 1 on a regression
@@ -64,6 +66,12 @@ def _running(p: argparse.ArgumentParser) -> None:
                    help="run each example N times: timing statistics use all, accuracy the first (API calls cost N times)")
     p.add_argument("--speed", action="store_true",
                    help="local models generate exactly max_new_tokens per row (EOS ignored): tokens/s at a known length")
+    p.add_argument("--parallel", type=int, metavar="N",
+                   help="run at most N models at once (default: one local model per GPU, on a machine without "
+                        "GPUs one at a time, API models beside them); 1 gives isolated timings")
+    p.add_argument("--devices", metavar="0,1,2,3",
+                   help="the GPUs local models may use, one model per GPU (or per 'gpus' group) at a time "
+                        "(default: every GPU CUDA_VISIBLE_DEVICES shows)")
     p.add_argument("--executor", choices=("local", "ray"), default=None,
                    help="where local models run: local (this machine, the default) or ray (a Ray cluster's nodes; "
                         "docs/distributed.md)")
@@ -220,13 +228,14 @@ def main(argv: list[str] | None = None) -> int:
             given = {k: getattr(args, k) for k in ("config", "tasks_dir", "models", "tasks", "limit", "device",
                                                    "repeats", "speed", "executor", "ray_address")}
             given = {k: v for k, v in given.items() if v is not None and v != defaults.get(k)}
-            return execute(resumed_options(args.resume, force=args.force, **given, **_spending(args)))[1]
+            return execute(resumed_options(args.resume, force=args.force, **given, **_spending(args),
+                                           **_placing(args)))[1]
         if args.force:
             raise InputError("--force only applies with --resume RUN_DIR")
         return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
                                tasks=args.tasks, limit=args.limit, device=args.device, repeats=args.repeats,
                                speed=args.speed, executor=args.executor or "local", ray_address=args.ray_address,
-                               **_spending(args)))[1]
+                               **_spending(args), **_placing(args)))[1]
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -263,6 +272,11 @@ def _spending(args) -> dict:
     """The flags of bench/budget.py: they belong to a session, not to the run (not resumed)."""
     return {"dry_run": args.dry_run, "max_usd": args.max_usd, "yes": args.yes,
             "confirm_over_usd": args.confirm_over_usd}
+
+
+def _placing(args) -> dict:
+    """Where and how many models run at once: this session's machine, not the run's (not resumed)."""
+    return {"parallel": args.parallel, "devices": args.devices}
 
 
 def _compare(args) -> int:

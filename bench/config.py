@@ -87,6 +87,7 @@ class TransformersModel(Strict):
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     device: str = Field(default="auto", pattern=DEVICE_RE)
     device_map: str | None = None
+    gpus: int = Field(default=1, ge=1, le=64, description="GPUs its worker takes (a device_map model spread over them)")
     batch_size: int = Field(default=8, ge=1)
     chat_template: str = Field(default="auto", description="auto | none | path to a Jinja template file")
     trust_remote_code: bool = False
@@ -195,6 +196,7 @@ class ServedModel(ClientOptions):
     command: str | None = Field(default=None, description='server = "command": its command line, with {port} '
                                                           "and optionally {model}")
     args: list[str] = Field(default=[], description="arguments appended to the server's command line")
+    gpus: int = Field(default=1, ge=1, le=64, description="GPUs its server takes (tensor parallel: pass the size in args)")
     served_model_name: str | None = Field(default=None, description="the name sent in each request; default: model")
     port: int | None = Field(default=None, ge=1, le=65535, description="default: a free port chosen at start")
     ready_path: str | None = Field(default=None, description="polled until it answers 200; default per server")

@@ -15,6 +15,11 @@ from bench.worker import Job
 from bench.worker import main as worker_main
 
 
+class Stopped(Exception):
+    """The run is stopping (Ctrl-C, SIGTERM, a failure elsewhere): a model's thread ends here, its
+    worker stopped and what it answered kept."""
+
+
 class WorkerHandle(Protocol):
     where: str  # "pid 1234 on host X", "ray node 10.0.0.3": for messages
 
@@ -51,8 +56,14 @@ def exit_reason(exitcode: int | None) -> str:
 
 
 def gpu_env(gpus: tuple[int, ...]) -> dict[str, str]:
-    """The environment that shows a worker (or a server) only its GPUs; empty: leave it as it is."""
-    return {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in gpus)} if gpus else {}
+    """The environment that shows a worker (or a server) only its GPUs, numbered as this process
+    sees them (through its own CUDA_VISIBLE_DEVICES); empty: leave it as it is."""
+    if not gpus:
+        return {}
+    from bench.devices import visible_gpus
+
+    shown = visible_gpus()
+    return {"CUDA_VISIBLE_DEVICES": ",".join(shown[g] if g < len(shown) else str(g) for g in gpus)}
 
 
 def _child(env: dict[str, str], spec, device, spec_dir, jobs, queue) -> None:

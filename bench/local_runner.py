@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import queue as queue_mod
 import sys
+import threading
 from pathlib import Path
 from typing import Callable
 
 from bench.config import TransformersModel
 from bench.hub import availability
-from bench.launch import Launcher, LocalLauncher, WorkerHandle
+from bench.launch import Launcher, LocalLauncher, Stopped, WorkerHandle
 from bench.messages import Batch, CellDone, CellFailed, CellStarted, Done, Loaded, LoadFailed
 from bench.runner import Cell, Plan, Recorder, batches, missing, throughput
 from bench.shapes import MEMORY_COLUMNS, pids_text
@@ -23,12 +24,13 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
                     *, device: str | None, spec_dir: Path, on_model: Callable, progress, repeats: int = 1,
                     speed: bool = False, done: dict[str, set[tuple[str, int]]] | None = None,
                     launcher: Launcher | None = None, gpus: tuple[int, ...] = (),
-                    observe: Callable | None = None) -> list[Cell]:
+                    observe: Callable | None = None, stop: threading.Event | None = None) -> list[Cell]:
     """Run every planned task on one local model in its own worker; return the cells.
     done: per task, the (example id, repeat) pairs already recorded, which are not run again.
     gpus: the GPUs the worker may see (none: as the machine shows them). observe(cell), when given,
     is called as each cell starts and returns a function called when it ends (as in api_runner).
-    on_model(name, info) hears the load; a loaded model's info has `node`, the worker's machine."""
+    on_model(name, info) hears the load; a loaded model's info has `node`, the worker's machine.
+    stop: set when the run stops; the worker is then stopped and launch.Stopped raised."""
     done = done or {}
     cells = {t: Cell(name, t, n=len(p.requests), batch_size=spec.batch_size, repeats=repeats, engine=spec.engine,
                      resumed_examples=len(done.get(t, ()))) for t, p in plans.items()}
@@ -43,7 +45,7 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     handle = (launcher or LocalLauncher()).start(spec, device, spec_dir, jobs, gpus)
     session = Session(name, cells, recorder, on_model, progress, observe)
     try:
-        finished = drain(handle, session.handle)
+        finished = drain(handle, session.handle, stop)
     finally:  # Ctrl-C or a failure here included: the worker must not outlive us
         session.close()
         handle.stop()
@@ -55,11 +57,14 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
     return list(cells.values())
 
 
-def drain(handle: WorkerHandle, handle_message: Callable) -> bool:
+def drain(handle: WorkerHandle, handle_message: Callable, stop: threading.Event | None = None) -> bool:
     """Hand every message of the worker to handle_message until it is done (True) or gone: failed
-    to load, or ended without saying it was done (False, once all it sent has been read)."""
+    to load, or ended without saying it was done (False, once all it sent has been read).
+    Raises launch.Stopped as soon as `stop` is set."""
     gone = False
     while True:
+        if stop is not None and stop.is_set():
+            raise Stopped()
         try:
             msg = handle.get(timeout=1.0 if gone else 0.5)
         except queue_mod.Empty:

@@ -78,9 +78,9 @@ def cluster_gpus(ray) -> list[int]:
 
 def gpus_needed(spec, device: str | None, has_gpus: bool) -> int:
     """GPUs a local model's task asks for: none on CPU (or MPS, or `auto` on a cluster without
-    GPUs), else one."""
+    GPUs), else the model's `gpus` (a device_map model spreads over them)."""
     effective = spec.device if spec.device_map or device is None else device
-    return 0 if effective in ("cpu", "mps") or (effective == "auto" and not has_gpus) else 1
+    return 0 if effective in ("cpu", "mps") or (effective == "auto" and not has_gpus) else spec.gpus
 
 
 def check_fits(ray, models: dict, device: str | None) -> None:

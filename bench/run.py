@@ -13,18 +13,17 @@ from pathlib import Path
 from typing import Callable
 
 from bench import budget as spend
-from bench import cost, manifest, preflight, resume, skips, tasks
+from bench import cost, manifest, preflight, resume, schedule, skips, tasks
 from bench.config import DEVICE_RE, ModelsConfig, load_models, load_tasks, select
 from bench.errors import EXIT_BUDGET, EXIT_NOTHING_RAN, EXIT_OK, EXIT_STORAGE, InputError, StorageError, exit_code, one_line
 from bench.inventory import blockers
 from bench.lock import LOCK, RunLock
 from bench.report import build, summary
-from bench.local_runner import run_local_model
-from bench.runner import Cell, Plan, Recorder, plan, stderr_progress, write_cells
+from bench.launch import LocalLauncher
+from bench.runner import Plan, Recorder, plan, stderr_progress
 from bench.store import CELLS, MANIFEST, RunStore, check_writable, read_run
 
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
-SKIPPED_DATA = "task data unavailable"  # the reason of a cell whose task's data could not be loaded
 
 
 @dataclass
@@ -49,6 +48,9 @@ class Options:
     confirm_over_usd: float | None = None  # None: $BENCH_CONFIRM_OVER_USD, else $10
     executor: str = "local"  # where local models run: local | ray (bench/ray_exec.py)
     ray_address: str | None = None  # with executor ray: the cluster to join; None starts a local Ray instance
+    parallel: int | None = None  # at most this many models at once (1: one after another, isolated timings)
+    devices: str | None = None  # "0,1,2,3": the GPUs local models may use (default: every visible one)
+    launcher: object | None = None  # where local workers run (launch.LocalLauncher when None; bench/ray_exec.py)
 
 
 @dataclass
@@ -60,7 +62,8 @@ class Prepared:
     skipped_tasks: dict[str, str] = field(default_factory=dict)  # task name -> why its data is unavailable now
     selected: list[str] = field(default_factory=list)  # every selected task, loaded or skipped, in order
     blocked: dict[str, tuple[str, str]] = field(default_factory=dict)  # model -> (status, reason): cannot run now
-    launcher: object = None  # where local models' workers start (bench/launch.py); None: this machine
+    pool: tuple[int, ...] = ()  # the GPUs the run may use (--devices, else every visible one)
+    needs: dict = field(default_factory=dict)  # model -> devices.Need: what it takes while it runs
 
 
 def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
@@ -130,7 +133,7 @@ def prepare(opts: Options) -> Prepared:
     data, plans, skipped, selected = _prepare_tasks(opts)
     # devices here (on a Ray cluster, its nodes' GPUs are checked when it is joined), context lengths
     preflight.check(opts.config, models_cfg, names, opts.device, data, devices_here=opts.executor != "ray")
-    return Prepared(models_cfg, names, data, plans, skipped, selected)
+    return Prepared(models_cfg, names, data, plans, skipped, selected, pool=schedule.pool_of(opts))
 
 
 def execute(opts: Options, progress: Callable = stderr_progress, echo: Callable = print) -> tuple[Path | None, int]:
@@ -185,6 +188,7 @@ def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | 
     # which models can run is settled before a folder exists: with none (or no task data), say why
     # in a few grouped lines and what to do, and leave no empty run folder behind
     prep.blocked = blockers({n: prep.models_cfg.models[n] for n in prep.models}, opts.config.parent)
+    prep.needs = schedule.needs(opts, prep, prep.pool)  # a model the GPUs can never hold is bad input
     if opts.resume is None and (len(prep.blocked) == len(prep.models) or not prep.tasks):
         specs = prep.models_cfg.models
         for line in _skip_lines(prep) + skips.advice(
@@ -195,15 +199,15 @@ def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | 
     if opts.executor == "ray":  # joined before any folder exists: a cluster that cannot serve is bad input
         from bench.ray_exec import launcher_for
 
-        prep.launcher = launcher_for(opts.ray_address, opts.device, {
+        opts.launcher = launcher_for(opts.ray_address, opts.device, {
             n: prep.models_cfg.models[n] for n in prep.models if n not in prep.blocked})
-        if prep.launcher is not None:
-            warn(prep.launcher.describe())
+        if opts.launcher is not None:
+            warn(opts.launcher.describe())
     try:
         return _start(opts, prep, spending, progress, echo, warn)
     finally:
-        if prep.launcher is not None:
-            prep.launcher.close()
+        if opts.executor == "ray" and opts.launcher is not None:
+            opts.launcher.close()
 
 
 def _start(opts: Options, prep: Prepared, spending, progress: Callable, echo: Callable, warn: Callable):
@@ -280,68 +284,23 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     for line in _skip_lines(prep):
         warn(line)
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
-    recorder = Recorder(store, prep.plans, pricing)
-    cells: list[dict] = []  # cells.jsonl rows, in plan order
-
-    def on_model(name: str, info: dict) -> None:
-        node = info.pop("node", None)  # the machine a local model's worker ran on
-        if node:
-            man.setdefault("nodes", {})[node["host"]] = node
-            info["host"] = node["host"]
-        man["models"][name].update(info)
-        store.write_manifest(man)
-        if info["status"] in ("skipped", "no_key") and name not in prep.blocked:  # found out only now
-            warn(f"skipping {name}: {info['reason']}")
-        elif info["status"] == "failed":
-            warn(f"{name} failed: {info['reason']}")
-
-    for name in prep.models:
-        spec = prep.models_cfg.models[name]
-        done_m = {t: {(e, rep) for m, tt, e, rep in done if m == name and tt == t} for t in prep.plans}
-        todo = {t: p for t, p in prep.plans.items()
-                if any((r.example_id, rep) not in done_m[t] for r in p.requests for rep in range(opts.repeats))}
-        if name in prep.blocked:  # known before the run started, reported above
-            model_cells = _blocked_cells(name, spec, todo, prep.blocked[name], opts.repeats, done_m)
-            on_model(name, {"status": prep.blocked[name][0], "reason": prep.blocked[name][1]})
-        elif spec.backend == "transformers":
-            pinned = man["models"][name].get("resolved_revision") if opts.resume else None
-            if pinned:  # a resumed run loads the commit it started with, not what "main" is today
-                spec = spec.model_copy(update={"revision": pinned})
-            model_cells = run_local_model(name, spec, todo, recorder, device=opts.device,
-                                          spec_dir=opts.config.parent, on_model=on_model, progress=progress,
-                                          repeats=opts.repeats, speed=opts.speed, done=done_m,
-                                          launcher=prep.launcher) if todo else []
-        elif spec.backend == "served":
-            from bench.served import run_served_model
-
-            model_cells = run_served_model(name, spec, todo, recorder, run_dir=store.path, on_model=on_model,
-                                           progress=progress, repeats=opts.repeats, done=done_m) if todo else []
-        else:
-            from bench.api_runner import run_api_model
-
-            model_cells = run_api_model(name, spec, todo, recorder, on_model=on_model, progress=progress,
-                                        repeats=opts.repeats, done=done_m,
-                                        gate=spend.gate(budget, spec, pricing[name])) if todo else []
-        skipped = [Cell(name, task, status="skipped", reason=f"{SKIPPED_DATA}: {why}")
-                   for task, why in prep.skipped_tasks.items()]
-        write_cells(store, model_cells + skipped)
-        ran = {c.task: c.row(store.run_id) for c in model_cells}
-        for t, p in prep.plans.items():
-            old = kept.get((name, t))  # a task skipped earlier (data unreachable) has all its records now
-            old = old if old and not str(old.get("reason") or "").startswith(SKIPPED_DATA) else None
-            cells.append(ran.get(t) or old
-                         or _recorded_cell(store.run_id, name, t, len(p.requests), opts.repeats, spec))
-        for c in skipped:  # its data is unreachable now: the cell an earlier session finished, else skipped
-            old = kept.get((name, c.task))
-            cells.append(old if old and old.get("status") != "skipped" else c.row(store.run_id))
-
+    ctx = schedule.Context(opts, prep, store, man, Recorder(store, prep.plans, pricing), pricing, budget, done,
+                           progress, warn, launcher=opts.launcher or LocalLauncher())
+    results = schedule.run_models(ctx, prep.needs, prep.pool)
+    cells = schedule.plan_rows(ctx, results, kept)  # cells.jsonl rows, in plan order
     man["finished_utc"] = manifest.utc_now()
     man.pop("interrupted_utc", None)
     _, records, _ = read_run(store.path)
     cell_rows = resume.recount(cells, records)
-    if opts.resume is not None:
-        store.rewrite(CELLS, cell_rows)  # one line per cell, as an uninterrupted run writes
+    if opts.resume is not None or list(results) != list(prep.models):  # one line per cell, in plan order
+        store.rewrite(CELLS, cell_rows)
     store.write_manifest(man)
+    return _summarise(opts, prep, store, records, cell_rows, budget, echo, warn)
+
+
+def _summarise(opts: Options, prep: Prepared, store: RunStore, records: list[dict], cell_rows: list[dict],
+               budget, echo: Callable, warn: Callable) -> tuple[Path, int]:
+    """summary.csv/md, plots and report.html; the table and the run's last lines; the exit code."""
     title = f"{opts.title}: {store.run_id}"
     try:
         files, table = build.render(build.load([store.path], None), title=title, notes=opts.notes)
@@ -387,18 +346,6 @@ def _not_reported(table: list[dict], prep: Prepared) -> list[dict]:
             or (r["model"] not in prep.blocked and r["task"] not in prep.skipped_tasks)]
 
 
-def _blocked_cells(name: str, spec, todo: dict[str, Plan], blocked: tuple[str, str], repeats: int,
-                   done: dict[str, set]) -> list[Cell]:
-    """The cells of a model that cannot run now, with the reasons its runner would have given."""
-    status, why = blocked
-    reason = (f"{why}; set it to run this model" if status == "no_key"
-              else why if spec.backend == "served" else f"model cannot be loaded: {why}")
-    local = spec.backend == "transformers"
-    return [Cell(name, t, status=status, reason=reason, n=len(p.requests), repeats=repeats,
-                 resumed_examples=len(done.get(t, ())), batch_size=spec.batch_size if local else 1,
-                 concurrency=None if local else spec.concurrency) for t, p in todo.items()]
-
-
 def _unanswered(cell_rows: list[dict], folder: Path, resumable: bool) -> list[str]:
     """The run's last lines when examples went without an answer (failed after their retries, or
     lost with a crashed cell): how many, and the command that runs them again."""
@@ -412,14 +359,3 @@ def _unanswered(cell_rows: list[dict], folder: Path, resumable: bool) -> list[st
     if not resumable:
         return [head + "what was answered is saved; this demo cannot be resumed: run `bench demo` again"]
     return [head + "what was answered is saved", f"run them again with: python -m bench --resume {folder}"]
-
-
-def _recorded_cell(run_id: str, model: str, task: str, n: int, repeats: int, spec) -> dict:
-    """A cell whose every example was recorded before a crash that came before its cells.jsonl line:
-    its answers are all there, its figures (wall time, memory) were lost with the process. Its batch
-    size or concurrency comes from the model's settings, as the cell's own line would have had it
-    (the report prices an API model's records by its concurrency)."""
-    local = spec.backend == "transformers"
-    return Cell(model, task, status="ok", n=n, repeats=repeats, resumed_examples=n * repeats, reason=None,
-                batch_size=spec.batch_size if local else 1, engine=spec.engine if local else None,
-                concurrency=None if local else spec.concurrency).row(run_id)

@@ -11,7 +11,7 @@ from bench import cost, scoring, tasks
 from bench.backends.base import Request
 from bench.errors import InputError, one_line
 from bench.shapes import as_text
-from bench.store import CELLS, RECORDS, RunStore
+from bench.store import RECORDS, RunStore
 
 
 @dataclass
@@ -223,10 +223,6 @@ def throughput(cell: Cell, walls: list[float]) -> None:
     cell.output_tokens_per_s = cell.output_tokens / cell.wall_s
     per = [cell.tokens_by_repeat.get(r, 0) / w for r, w in enumerate(walls) if w > 0]
     cell.output_tokens_per_s_sd = statistics.stdev(per) if len(per) > 1 else None
-
-
-def write_cells(store: RunStore, cells: list[Cell]) -> None:
-    store.append(CELLS, [c.row(store.run_id) for c in cells])
 
 
 def stderr_progress(total: int, desc: str):

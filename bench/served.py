@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from bench.config import ClientOptions, OpenAIModel, ServedModel
+from bench.launch import gpu_env
 from bench.runner import Cell, Plan, Recorder
 from bench.server import METRICS_PATH, ManagedServer, ServerError, ServerUnavailable
+from bench.timeline import chained
 
 SERVERS_DIR = "servers"  # in the run folder: one log per served model
 
@@ -28,9 +30,10 @@ def log_path(run_dir: Path, name: str) -> Path:
 
 
 @contextmanager
-def started(spec: ServedModel, log: Path) -> Iterator[ManagedServer]:
-    """A ready server, stopped on the way out; ServerUnavailable / ServerError when it cannot be."""
-    server = ManagedServer(spec, log)
+def started(spec: ServedModel, log: Path, env: dict[str, str] | None = None) -> Iterator[ManagedServer]:
+    """A ready server, stopped on the way out; ServerUnavailable / ServerError when it cannot be.
+    env: added to the server's environment (CUDA_VISIBLE_DEVICES: the GPUs it was given)."""
+    server = ManagedServer(spec, log, env)
     try:
         server.start()
         server.wait_ready()
@@ -58,9 +61,10 @@ def metrics_observer(spec: ServedModel, server: ManagedServer) -> Callable | Non
 
 def run_served_model(name: str, spec: ServedModel, plans: dict[str, Plan], recorder: Recorder, *,
                      run_dir: Path, on_model: Callable, progress: Callable, repeats: int = 1,
-                     done: dict[str, set[tuple[str, int]]] | None = None) -> list[Cell]:
+                     done: dict[str, set[tuple[str, int]]] | None = None, gpus: tuple[int, ...] = (),
+                     observe: Callable | None = None, stop=None) -> list[Cell]:
     """Every planned task on one served model; done: per task, the (example id, repeat) pairs
-    already recorded."""
+    already recorded. gpus: the GPUs its server may see; observe and stop: as run_api_model's."""
     from bench.api_runner import run_api_model
 
     def failed(status: str, why: str) -> list[Cell]:
@@ -71,7 +75,7 @@ def run_served_model(name: str, spec: ServedModel, plans: dict[str, Plan], recor
         return cells
 
     try:
-        with started(spec, log_path(run_dir, name)) as server:
+        with started(spec, log_path(run_dir, name), gpu_env(gpus)) as server:
             info = {**server.info(), "log": f"{SERVERS_DIR}/{name}.log"}  # relative to the run folder
 
             def with_server(model: str, entry: dict) -> None:
@@ -79,7 +83,8 @@ def run_served_model(name: str, spec: ServedModel, plans: dict[str, Plan], recor
 
             cells = run_api_model(name, client_spec(spec, server.port), plans, recorder, on_model=with_server,
                                   progress=progress, repeats=repeats, done=done,
-                                  observe=metrics_observer(spec, server), wall_shares=True)
+                                  observe=chained(observe, metrics_observer(spec, server)), wall_shares=True,
+                                  stop=stop)
             code = server.exit_code()
             if code is not None:  # it died under load: say so rather than leave "connection refused"
                 why = f"the server exited during the run; last log lines: {server.tail()}"

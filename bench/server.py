@@ -129,8 +129,8 @@ class ManagedServer:
     """One server process: start() on a port, wait_ready(), then stop(); its output goes to
     `log_path`, each line stamped with seconds since the start."""
 
-    def __init__(self, spec: ServedModel, log_path: Path):
-        self.spec, self.log_path = spec, log_path
+    def __init__(self, spec: ServedModel, log_path: Path, env: dict[str, str] | None = None):
+        self.spec, self.log_path, self.env = spec, log_path, env or {}
         self.port: int | None = None
         self.argv: list[str] = []
         self.proc: subprocess.Popen | None = None
@@ -154,7 +154,7 @@ class ManagedServer:
         from bench.store import guarded, make_dirs
 
         make_dirs(self.log_path.parent)  # a full disk is a StorageError here, as for every run file
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_UPDATE_CHECK": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_UPDATE_CHECK": "1", **self.env}
         with guarded(self.log_path):
             log = self.log_path.open("a", encoding="utf-8")
             log.write(f"# started {time.strftime('%Y-%m-%dT%H:%M:%S%z')}: {shlex.join(public_command(self.argv))}\n")
