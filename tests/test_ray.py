@@ -143,8 +143,9 @@ def test_a_ray_run_gives_the_records_of_a_local_run(tiny_models, tmp_path):
     needs_ray()
     with FakeAPI(reply=reply) as api:
         cfg = config(tmp_path, tiny_models, api)
-        for name, extra in (("local", []), ("ray", ["--executor", "ray"])):
-            proc = start(args(cfg, tmp_path / name, 6, *extra), tmp_path / f"{name}.txt")
+        runs = {name: start(args(cfg, tmp_path / name, 6, *extra), tmp_path / f"{name}.txt")  # side by side
+                for name, extra in (("local", []), ("ray", ["--executor", "ray"]))}
+        for name, proc in runs.items():
             assert proc.wait(timeout=300) == 0, (tmp_path / f"{name}.txt").read_text()
     local, ray = by_key(records(run_folder(tmp_path / "local"))), by_key(records(run_folder(tmp_path / "ray")))
     assert len(local) == 12 and local.keys() == ray.keys()
