@@ -93,7 +93,8 @@ def check_fits(ray, models: dict, device: str | None) -> None:
         if wanted > most:
             raise InputError(f"model {name!r} needs {wanted} GPU{'s' if wanted > 1 else ''} on one node, but no node "
                              f"of the Ray cluster has {'any' if most == 0 else f'more than {most}'} "
-                             f"({len(per_node)} node(s)); add a larger node, or run it with --device cpu")
+                             f"({len(per_node)} node(s)); add a node with that many GPUs, or lower the model's "
+                             f"'gpus' (or its device)")
 
 
 def _run_on_node(spec, device, spec_dir, jobs, channel) -> None:

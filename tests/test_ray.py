@@ -250,7 +250,7 @@ def test_a_model_needing_more_gpus_than_any_node_has_is_bad_input(cluster, tiny_
     proc = start(args(cfg, tmp_path / "res", 2, "--executor", "ray", "--ray-address", address), tmp_path / "out.txt")
     line = one_line_exit_2(proc, tmp_path / "out.txt", tmp_path / "res")
     assert line == ("error: model 'tiny-chat' needs 1 GPU on one node, but no node of the Ray cluster has any "
-                    "(1 node(s)); add a larger node, or run it with --device cpu")
+                    "(1 node(s)); add a node with that many GPUs, or lower the model's 'gpus' (or its device)")
 
 
 def test_executor_ray_without_ray_installed_says_how_to_install(tiny_models, tmp_path):
@@ -265,3 +265,25 @@ def test_executor_ray_without_ray_installed_says_how_to_install(tiny_models, tmp
                             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     line = one_line_exit_2(proc, log, tmp_path / "res")
     assert line == 'error: --executor ray needs Ray, which is not installed: pip install -e ".[ray]"'
+
+
+def test_gpu_needs_are_checked_against_the_largest_alive_node():
+    """No cluster needed: check_fits reads ray.nodes(), given here as a dead 8-GPU node and two alive ones."""
+    from bench.config import TransformersModel
+    from bench.errors import InputError
+    from bench.ray_exec import check_fits
+
+    class Cluster:
+        def nodes(self):
+            return [{"Alive": False, "Resources": {"GPU": 8.0}}, {"Alive": True, "Resources": {"CPU": 4.0}},
+                    {"Alive": True, "Resources": {"GPU": 2.0, "CPU": 8.0}}]
+
+    def model(**kw):
+        return TransformersModel(backend="transformers", model="m", **kw)
+
+    check_fits(Cluster(), {"a": model(device="cuda", gpus=2), "b": model(device="cpu", gpus=4)}, None)
+    check_fits(Cluster(), {"c": model(device="cuda", gpus=4)}, "cpu")  # --device cpu: no GPU asked for
+    with pytest.raises(InputError) as e:
+        check_fits(Cluster(), {"big": model(device="auto", device_map="auto", gpus=3)}, None)
+    assert str(e.value) == ("model 'big' needs 3 GPUs on one node, but no node of the Ray cluster has more than 2 "
+                            "(2 node(s)); add a node with that many GPUs, or lower the model's 'gpus' (or its device)")
