@@ -53,7 +53,8 @@ def run_local_model(name: str, spec: TransformersModel, plans: dict[str, Plan], 
         why = handle.death() or "it ended before its last cell"
         for c in cells.values():
             if c.status == "pending":
-                c.status, c.reason = "failed", f"worker process died ({why}) after {c.recorded} of {c.n} examples"
+                c.status, c.reason = "failed", (f"worker process died ({why}) after {c.recorded} of {c.n} "
+                                                f"examples ({handle.where})")
     return list(cells.values())
 
 

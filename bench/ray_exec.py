@@ -108,23 +108,23 @@ def _run_on_node(spec, device, spec_dir, jobs, channel) -> None:
     worker_main(spec, device, Path(spec_dir), jobs, channel)
 
 
-def _death_reason(e: BaseException, where: str) -> str:
-    """Ray's exception for a task that did not return, in words for the cells' reason."""
+def _death_reason(e: BaseException) -> str:
+    """Ray's exception for a task that did not return, in words (the caller adds where it ran)."""
     from ray import exceptions as rx
 
-    if isinstance(e, rx.NodeDiedError) or isinstance(e, rx.LocalRayletDiedError):
-        return f"node of {where} died"
+    if isinstance(e, (rx.NodeDiedError, rx.LocalRayletDiedError)):
+        return "its Ray node died"
     if isinstance(e, rx.OutOfMemoryError):
-        return f"killed by Ray's memory monitor for lack of memory, {where}"
+        return "killed by Ray's memory monitor for lack of memory"
     if isinstance(e, rx.TaskCancelledError):
-        return f"cancelled, {where}"
+        return "cancelled"
     if isinstance(e, rx.WorkerCrashedError):
-        return f"Ray worker crashed, {where}"
+        return "Ray worker crashed"
     if isinstance(e, rx.RayActorError):
-        return f"its message queue died ({one_line(e, 160)}), {where}"
+        return f"its message queue died: {one_line(e, 160)}"
     if isinstance(e, rx.RayTaskError):
-        return f"raised {one_line(e.as_instanceof_cause(), 200)}, {where}"
-    return f"{one_line(e, 200)}, {where}"
+        return f"raised {one_line(e.as_instanceof_cause(), 200)}"
+    return one_line(e, 200)
 
 
 class RayHandle:
@@ -163,7 +163,7 @@ class RayHandle:
                 ray.get(self.ref, timeout=0)
                 self._death = ""
             except Exception as e:
-                self._death = _death_reason(e, self.where)
+                self._death = _death_reason(e)
         return self._death or None
 
     def stop(self) -> None:

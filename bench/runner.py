@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import threading
 from dataclasses import dataclass, field
 
 from bench import cost, scoring, tasks
@@ -235,6 +236,9 @@ def stderr_progress(total: int, desc: str):
     return LineProgress(total, desc)
 
 
+_PRINTING = threading.Lock()
+
+
 class LineProgress:
     """The progress bar's interface (update, set_postfix, close), printing one line when closed:
     'model x task: 16/16 examples (retries=3)'. No time: a local cell's bar starts at its first
@@ -254,5 +258,7 @@ class LineProgress:
             return
         self._closed = True
         extra = ", ".join(f"{k}={v}" for k, v in self.postfix.items() if v)
-        print(f"{self.desc}: {self.n}/{self.total} examples" + (f" ({extra})" if extra else ""),
-              file=sys.stderr, flush=True)
+        line = f"{self.desc}: {self.n}/{self.total} examples" + (f" ({extra})" if extra else "")
+        with _PRINTING:  # models running at once close their cells from several threads: whole lines
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()

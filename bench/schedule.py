@@ -134,6 +134,8 @@ def run_models(ctx: Context, need: dict[str, Need], pool: tuple[int, ...]) -> di
                 if got is not None:
                     waiting.remove(name)
                     running[name] = (_start(ctx, name, need[name], got, finished), got)
+            if not running:  # needs() refuses a model that could never start: this is a bug, not a wait
+                raise RuntimeError(f"no model of {waiting} can start on {pool}")
             name, rows, error = _next(finished)
             thread, got = running.pop(name)
             thread.join()

@@ -78,6 +78,27 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def worker_of(pid: int) -> int | None:
+    """A local model's worker process among the run's children (not multiprocessing's helper)."""
+    for child in children(pid):
+        try:
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+            return child
+    return None
+
+
+def kill_the_worker(proc: subprocess.Popen, res: Path) -> None:
+    """SIGKILL to tiny-chat's worker once it has answered twice, as the out-of-memory killer would;
+    then the run's end."""
+    wait_for(lambda: res.exists() and any(sum(r["model"] == "tiny-chat" for r in records(f)) >= 2
+                                          for f in res.iterdir()), proc)
+    os.kill(worker_of(proc.pid), signal.SIGKILL)
+    proc.wait(timeout=120)
+
+
 def gone(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -252,21 +273,7 @@ def test_a_killed_worker_loses_only_its_own_cells_and_resume_completes_them(tiny
             "--out", str(tmp_path / "res")]
     proc = start(args, tmp_path / "out1.txt")
     res = tmp_path / "res"
-
-    def worker() -> int | None:
-        for pid in children(proc.pid):
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
-                return pid
-        return None
-
-    wait_for(lambda: res.exists() and any(sum(r["model"] == "tiny-chat" for r in records(f)) >= 2
-                                          for f in res.iterdir()), proc)
-    os.kill(worker(), signal.SIGKILL)
-    proc.wait(timeout=120)
+    kill_the_worker(proc, res)
     out = (tmp_path / "out1.txt").read_text()
     (run,) = res.iterdir()
     assert proc.returncode == 3, out

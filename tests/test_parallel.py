@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pytest
 from conftest import TASKS, write_models_toml
 from fakeapi import FakeAPI
 from test_e2e import cli
-from test_e2e_faults import SENTINEL, api_table, children, gone, records, right_queue, start, wait_for
+from test_e2e_faults import (SENTINEL, api_table, children, gone, kill_the_worker, records, right_queue, start,
+                              wait_for)
 
 from bench import devices
 from bench.devices import Need
@@ -143,22 +145,12 @@ def test_a_killed_worker_in_a_parallel_run_fails_only_its_own_cells(tiny_models,
         cfg = config(tmp_path, tiny_models, api)
         proc = start(["--config", str(cfg), *ARGS, "--limit", "10", "--out", str(tmp_path / "res")], tmp_path / "1.txt")
         res = tmp_path / "res"
-
-        def worker() -> int | None:
-            for pid in children(proc.pid):
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes() if Path(f"/proc/{pid}").exists() else b""
-                if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
-                    return pid
-            return None
-
-        wait_for(lambda: res.exists() and any(sum(r["model"] == "tiny-chat" for r in records(f)) >= 2
-                                              for f in res.iterdir()), proc)
-        os.kill(worker(), signal.SIGKILL)
-        proc.wait(timeout=120)
+        kill_the_worker(proc, res)
     out = (tmp_path / "1.txt").read_text()
     (run,) = res.iterdir()
     assert proc.returncode == 3, out
-    assert "worker process died (signal SIGKILL; killed by the system, often for lack of memory)" in out
+    assert "worker process died (signal SIGKILL; killed by the system, often for lack of memory) after " in out
+    assert "examples (pid " in out and f" on host {socket.gethostname()})" in out  # which worker, where
     assert [(c["model"], c["status"]) for c in cells_of(run)] == [("tiny-chat", "failed"), ("gpt-fake", "ok")]
     assert sum(r["model"] == "gpt-fake" for r in records(run)) == 10
 
