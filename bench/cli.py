@@ -29,6 +29,8 @@ examples:
   python -m bench --max-usd 5                      stop sending before the spend could pass $5
   python -m bench --devices 0,1,2,3                one local model per GPU at once, API models beside them
   python -m bench --parallel 1                     one model at a time: isolated timings
+  python -m bench --executor ray --ray-address HEAD:6379
+                                                   local models as Ray tasks on a cluster's GPU nodes
   python -m bench compare results/BASE results/NEW a Markdown table; exit 1 on a regression
   python -m bench sweep --models qwen-vllm --tasks ticket_routing --slo-p95-ms 2000
                                                    capacity under a latency target (then: bench report RUN SWEEP)
@@ -68,6 +70,12 @@ def _running(p: argparse.ArgumentParser) -> None:
     p.add_argument("--devices", metavar="0,1,2,3",
                    help="the GPUs local models may use, one model per GPU (or per 'gpus' group) at a time "
                         "(default: every GPU CUDA_VISIBLE_DEVICES shows)")
+    p.add_argument("--executor", choices=("local", "ray"), default=None,
+                   help="where local models run: local (this machine, the default) or ray (a Ray cluster's nodes; "
+                        "docs/distributed.md)")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="with --executor ray: the cluster's HOST:PORT, ray://HOST:PORT or auto "
+                        "(default: a Ray instance started on this machine)")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
                    help="continue a stopped run: only examples without an answer run (its options are reused)")
     p.add_argument("--force", action="store_true",
@@ -216,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.resume is not None:
             defaults = {"config": Path("models.toml"), "tasks_dir": Path("tasks"), "repeats": 1, "speed": False}
             given = {k: getattr(args, k) for k in ("config", "tasks_dir", "models", "tasks", "limit", "device",
-                                                   "repeats", "speed")}
+                                                   "repeats", "speed", "executor", "ray_address")}
             given = {k: v for k, v in given.items() if v is not None and v != defaults.get(k)}
             return execute(resumed_options(args.resume, force=args.force, **given, **_spending(args),
                                            **_placing(args)))[1]
@@ -224,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError("--force only applies with --resume RUN_DIR")
         return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
                                tasks=args.tasks, limit=args.limit, device=args.device, repeats=args.repeats,
-                               speed=args.speed, **_spending(args), **_placing(args)))[1]
+                               speed=args.speed, executor=args.executor or "local", ray_address=args.ray_address,
+                               **_spending(args), **_placing(args)))[1]
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -40,6 +40,7 @@ def build(run_id: str, opts, prep) -> dict:
         "environment": measure.environment(),
         "options": {"limit": opts.limit, "device": opts.device, "repeats": opts.repeats, "speed": opts.speed,
                     "parallel": opts.parallel, "devices": list(prep.pool),  # this session's, not resumed
+                    "executor": opts.executor, "ray_address": opts.ray_address,
                     "models": prep.models,
                     # every selected task, its data loaded or not: a resume runs a skipped one once it loads
                     "tasks": prep.selected or [d.task.name for d in prep.tasks] + list(prep.skipped_tasks),

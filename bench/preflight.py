@@ -12,11 +12,14 @@ from bench.config import ModelsConfig, TransformersModel, task_text, where
 from bench.errors import InputError
 
 
-def check(config: Path, models_cfg: ModelsConfig, names: list[str], device_flag: str | None, task_data) -> None:
-    """Raise InputError naming the flag, or the file, line and key, for the first problem found."""
+def check(config: Path, models_cfg: ModelsConfig, names: list[str], device_flag: str | None, task_data,
+          devices_here: bool = True) -> None:
+    """Raise InputError naming the flag, or the file, line and key, for the first problem found.
+    devices_here: local models run on this machine (not on a cluster's nodes), so its devices count."""
     local = {n: models_cfg.models[n] for n in names if registry.of(models_cfg.models[n]).local}
     if local:
-        _check_devices(config, local, device_flag)
+        if devices_here:
+            _check_devices(config, local, device_flag)
         _check_context(config.parent, local, task_data)
 
 

@@ -50,6 +50,8 @@ class Options:
     max_usd: float | None = None  # this session's spending cap on per-token priced models (bench/budget.py)
     yes: bool = False  # no confirmation asked over the threshold
     confirm_over_usd: float | None = None  # None: $BENCH_CONFIRM_OVER_USD, else $10
+    executor: str = "local"  # where local models run: local | ray (bench/ray_exec.py)
+    ray_address: str | None = None  # with executor ray: the cluster to join; None starts a local Ray instance
     parallel: int | None = None  # at most this many models at once (1: one after another, isolated timings)
     devices: str | None = None  # "0,1,2,3": the GPUs local models may use (default: every visible one)
     launcher: object | None = None  # where local workers run (launch.LocalLauncher when None; bench/ray_exec.py)
@@ -78,7 +80,8 @@ def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
     fields = {"config": Path(o.get("config") or "models.toml"), "tasks_dir": Path(o.get("tasks_dir") or "tasks"),
               "models": ",".join(o.get("models") or []) or None, "tasks": ",".join(o.get("tasks") or []) or None,
               "limit": o.get("limit"), "device": o.get("device"), "repeats": o.get("repeats") or 1,
-              "speed": bool(o.get("speed"))}
+              "speed": bool(o.get("speed")), "executor": o.get("executor") or "local",
+              "ray_address": o.get("ray_address")}
     if isinstance(man.get("title"), str):  # the demo's title and its random-weights warning stay on the summary
         fields["title"] = man["title"]
     if isinstance(man.get("notes"), list):
@@ -124,7 +127,8 @@ def prepare(opts: Options) -> Prepared:
         if problem:
             raise InputError(f"{opts.config}: key 'models.{name}.{problem[0]}': {problem[1]}")
     data, plans, skipped, selected = _prepare_tasks(opts)
-    preflight.check(opts.config, models_cfg, names, opts.device, data)  # devices here, context lengths
+    # devices here (on a Ray cluster, its nodes' GPUs are checked when it is joined), context lengths
+    preflight.check(opts.config, models_cfg, names, opts.device, data, devices_here=opts.executor != "ray")
     return Prepared(models_cfg, names, data, plans, skipped, selected, pool=schedule.pool_of(opts))
 
 
@@ -188,6 +192,21 @@ def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | 
                 {n: registry.of(specs[n]).runs for n in prep.models}, len(prep.tasks)):
             warn(line)
         return None, EXIT_NOTHING_RAN
+    if opts.executor == "ray":  # joined before any folder exists: a cluster that cannot serve is bad input
+        from bench.ray_exec import launcher_for
+
+        opts.launcher = launcher_for(opts.ray_address, opts.device, {
+            n: prep.models_cfg.models[n] for n in prep.models if n not in prep.blocked})
+        if opts.launcher is not None:
+            warn(opts.launcher.describe())
+    try:
+        return _start(opts, prep, spending, progress, echo, warn)
+    finally:
+        if opts.executor == "ray" and opts.launcher is not None:
+            opts.launcher.close()
+
+
+def _start(opts: Options, prep: Prepared, spending, progress: Callable, echo: Callable, warn: Callable):
     if opts.resume is not None:
         store, man, lock, done, kept = _reopen(opts, prep, warn)
     else:

@@ -71,6 +71,9 @@ def needs(opts, prep, pool: tuple[int, ...]) -> dict[str, Need]:
     out = {}
     for name in prep.models:
         spec = prep.models_cfg.models[name]
+        if registry.of(spec).local and opts.executor == "ray":
+            out[name] = Need()  # Ray places it on a node with its GPUs (bench/ray_exec.py checks one has them)
+            continue
         if registry.of(spec).runs == "local":
             out[name] = devices.need_of(opts.device or spec.device, spec.gpus, pool)
         elif registry.of(spec).runs == "served":  # its server runs here, on GPUs when there are
