@@ -67,10 +67,10 @@ def gpu_env(gpus: tuple[int, ...]) -> dict[str, str]:
     return {"CUDA_VISIBLE_DEVICES": ",".join(shown[g] if g < len(shown) else str(g) for g in gpus)}
 
 
-def _child(env: dict[str, str], spec, device, spec_dir, jobs, queue) -> None:
+def _child(env: dict[str, str], spec, device, spec_dir, jobs, queue, factory: str) -> None:
     # before anything imports torch: CUDA reads CUDA_VISIBLE_DEVICES once, at its initialisation
     os.environ.update(env)
-    worker_main(spec, device, spec_dir, jobs, queue, registry.of(spec).factory)
+    worker_main(spec, device, spec_dir, jobs, queue, factory)
 
 
 class LocalHandle:
@@ -110,6 +110,7 @@ class LocalLauncher:
               gpus: tuple[int, ...] = ()) -> LocalHandle:
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
-        proc = ctx.Process(target=_child, args=(gpu_env(gpus), spec, device, spec_dir, jobs, queue), daemon=True)
+        proc = ctx.Process(target=_child, args=(gpu_env(gpus), spec, device, spec_dir, jobs, queue,
+                                                  registry.of(spec).factory), daemon=True)
         proc.start()
         return LocalHandle(proc, queue)

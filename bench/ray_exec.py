@@ -81,7 +81,7 @@ def gpus_needed(spec, device: str | None, has_gpus: bool) -> int:
     """GPUs a local model's task asks for: none on CPU (or MPS, or `auto` on a cluster without
     GPUs), else the model's `gpus` (a device_map model spreads over them)."""
     effective = spec.device if spec.device_map or device is None else device
-    return 0 if effective in ("cpu", "mps") or (effective == "auto" and not has_gpus) else spec.gpus
+    return 0 if effective in ("cpu", "mps") or (effective == "auto" and not has_gpus) else spec.gpu_count()
 
 
 def check_fits(ray, models: dict, device: str | None) -> None:

@@ -75,9 +75,9 @@ def needs(opts, prep, pool: tuple[int, ...]) -> dict[str, Need]:
             out[name] = Need()  # Ray places it on a node with its GPUs (bench/ray_exec.py checks one has them)
             continue
         if registry.of(spec).runs == "local":
-            out[name] = devices.need_of(opts.device or spec.device, spec.gpus, pool)
+            out[name] = devices.need_of(opts.device or spec.device, spec.gpu_count(), pool)
         elif registry.of(spec).runs == "served":  # its server runs here, on GPUs when there are
-            out[name] = devices.need_of("auto", spec.gpus, pool)
+            out[name] = devices.need_of("auto", spec.gpu_count(), pool)
         else:
             out[name] = Need()
         problem = None if name in prep.blocked else devices.need_problem(name, out[name], pool)

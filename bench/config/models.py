@@ -42,6 +42,11 @@ class ModelTable(Strict):
         known without loading it; every task's max_new_tokens must fit."""
         return None
 
+    def gpu_count(self) -> int:
+        """GPUs its worker (or the server the run starts) takes on a GPU machine; a backend whose
+        table has a `gpus` key says so there."""
+        return getattr(self, "gpus", 1)
+
 
 class Hardware(Strict):
     """What one hour of a machine costs; local and self-hosted models are priced by the hour."""
