@@ -96,20 +96,37 @@ def parser() -> argparse.ArgumentParser:
                     "accuracy with confidence intervals, latency, throughput and memory.")
     top.add_argument("--version", action="version", version=f"bench {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_run_parser, _demo_parser, _list_parser, _validate_parser, _task_parser, _report_parser,
+                _recommend_parser, _compare_parser, _sweep_parser):  # this order is --help's
+        add(sub)
+    return top
+
+
+def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="run models on tasks and write a run folder (the default)",
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     _selection(run)
     _running(run)
     run.add_argument("--demo", action="store_true", help="same as 'bench demo'")
+
+
+def _demo_parser(sub) -> None:
     demo = sub.add_parser("demo", help="run the shipped tasks on two tiny random-weight models (accuracy means nothing)")
     demo.add_argument("--tasks-dir", type=Path, metavar="DIR", help=TASKS_DIR_HELP)
     demo.add_argument("--tasks", metavar="X,Y", help="only these tasks")
     demo.add_argument("--limit", type=int, default=16, metavar="N", help="examples per task (default: 16)")
     demo.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
-    lst = sub.add_parser("list", help="list models and tasks, and whether each model can be loaded now")
-    _selection(lst)
-    val = sub.add_parser("validate", help="check models.toml and task files (and their data) without running")
-    _selection(val)
+
+
+def _list_parser(sub) -> None:
+    _selection(sub.add_parser("list", help="list models and tasks, and whether each model can be loaded now"))
+
+
+def _validate_parser(sub) -> None:
+    _selection(sub.add_parser("validate", help="check models.toml and task files (and their data) without running"))
+
+
+def _task_parser(sub) -> None:
     task = sub.add_parser("task", help="task files: 'task init' writes one for your own data")
     task_sub = task.add_subparsers(dest="task_command", metavar="ACTION", required=True)
     init = task_sub.add_parser("init", help="write a task file for a CSV, JSONL or Parquet file, with a suggested scorer")
@@ -118,10 +135,16 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--target", required=True, metavar="COLUMN", help="the column holding the reference answer")
     init.add_argument("--name", metavar="NAME", help="task name (default: the data file's name)")
     init.add_argument("--out", type=Path, default=Path("tasks"), metavar="DIR", help="where to write it (default: tasks)")
+
+
+def _report_parser(sub) -> None:
     rep = sub.add_parser("report", help="tables, plots and report.html from one or more run folders (re-priced with --config)")
     _reporting(rep)
     rep.add_argument("--out", type=Path, metavar="DIR",
                      help="where to write (default: the run folder for one run, a new report-<time> folder beside the first for several)")
+
+
+def _recommend_parser(sub) -> None:
     rec = sub.add_parser("recommend", help="the cheapest model meeting every bar on one task")
     rec.add_argument("--task", required=True, metavar="T", help="the task to choose a model for")
     rec.add_argument("--min-accuracy", type=float, metavar="A", help="fraction, 0.9 = 90%%")
@@ -130,6 +153,9 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--volume-per-month", type=float, metavar="V",
                      help="requests/month: self-hosted models are then priced as whole machines at this volume")
     _reporting(rec)
+
+
+def _compare_parser(sub) -> None:
     cmp = sub.add_parser("compare", help="NEW run against BASE: accuracy (paired test), p95 latency, cost; exit 1 on a regression")
     cmp.add_argument("base", type=Path, metavar="BASE", help="the reference run folder")
     cmp.add_argument("new", type=Path, metavar="NEW", help="the run folder to check")
@@ -142,6 +168,9 @@ def parser() -> argparse.ArgumentParser:
                      help="percent of p95 latency NEW may add (default 50)")
     cmp.add_argument("--max-cost-increase", type=float, default=10.0, metavar="PCT",
                      help="percent of cost per 1,000 requests NEW may add (default 10)")
+
+
+def _sweep_parser(sub) -> None:
     swp = sub.add_parser("sweep", help="capacity under a latency target: the model at rising load on a task's prompts")
     _selection(swp)
     swp.add_argument("--slo-p95-ms", type=float, required=True, metavar="MS", help="the p95 latency target")
@@ -154,7 +183,6 @@ def parser() -> argparse.ArgumentParser:
     swp.add_argument("--device", metavar="DEV", help="local models' device: auto, cpu, cuda, cuda:N, mps")
     swp.add_argument("--yes", action="store_true",
                      help="sweep API models priced per token (each level sends --requests paid requests)")
-    return top
 
 
 def _reporting(p: argparse.ArgumentParser) -> None:
@@ -178,62 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _default_tasks_dir(args)
     try:
-        if args.command == "demo" or getattr(args, "demo", False):
-            from bench.demo import run_demo
-
-            if args.command == "run" and (args.models or args.device or args.config != Path("models.toml")):
-                raise InputError("--demo builds its own two models: drop --models, --config and --device")
-            limit = 16 if args.limit is None else args.limit
-            return run_demo(tasks_dir=args.tasks_dir, tasks=args.tasks, limit=limit, out=args.out)[1]
-        if args.command == "list":
-            from bench.inventory import show
-
-            return show(args.config, args.tasks_dir, args.models, args.tasks)
-        if args.command == "task":
-            from bench.taskinit import init
-
-            init(args.data, args.input, args.target, out_dir=args.out, name=args.name)
-            return EXIT_OK
-        if args.command == "report":
-            from bench.report.build import report
-
-            report(args.runs, out=args.out, prices=args.config, utilisation=args.utilisation, baseline=args.baseline)
-            return EXIT_OK
-        if args.command == "recommend":
-            return _recommend(args)
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "sweep":
-            from bench.sweep import SweepOptions, execute as sweep, parse_levels
-
-            return sweep(SweepOptions(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
-                                      tasks=args.tasks, slo_p95_ms=args.slo_p95_ms, levels=parse_levels(args.levels),
-                                      requests=args.requests, limit=args.limit, device=args.device,
-                                      yes=args.yes))[1]
-        if args.command == "validate":
-            from bench.run import Options, prepare
-
-            prep = prepare(Options(config=args.config, tasks_dir=args.tasks_dir, models=args.models, tasks=args.tasks))
-            for task, why in prep.skipped_tasks.items():
-                print(f"skipped task {task}: {why}", file=sys.stderr)
-            n = sum(len(d.examples) for d in prep.tasks)
-            print(f"ok: {len(prep.models)} model(s), {len(prep.tasks)} task(s), {n} examples")
-            return EXIT_OK
-        from bench.run import Options, execute, resumed_options
-
-        if args.resume is not None:
-            defaults = {"config": Path("models.toml"), "tasks_dir": Path("tasks"), "repeats": 1, "speed": False}
-            given = {k: getattr(args, k) for k in ("config", "tasks_dir", "models", "tasks", "limit", "device",
-                                                   "repeats", "speed", "executor", "ray_address")}
-            given = {k: v for k, v in given.items() if v is not None and v != defaults.get(k)}
-            return execute(resumed_options(args.resume, force=args.force, **given, **_spending(args),
-                                           **_placing(args)))[1]
-        if args.force:
-            raise InputError("--force only applies with --resume RUN_DIR")
-        return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
-                               tasks=args.tasks, limit=args.limit, device=args.device, repeats=args.repeats,
-                               speed=args.speed, executor=args.executor or "local", ray_address=args.ray_address,
-                               **_spending(args), **_placing(args)))[1]
+        return HANDLERS[args.command](args)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -245,6 +218,75 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _run(args) -> int:
+    if args.demo:
+        return _demo(args)
+    from bench.run import Options, execute, resumed_options
+
+    if args.resume is not None:
+        defaults = {"config": Path("models.toml"), "tasks_dir": Path("tasks"), "repeats": 1, "speed": False}
+        given = {k: getattr(args, k) for k in ("config", "tasks_dir", "models", "tasks", "limit", "device",
+                                               "repeats", "speed", "executor", "ray_address")}
+        given = {k: v for k, v in given.items() if v is not None and v != defaults.get(k)}
+        return execute(resumed_options(args.resume, force=args.force, **given, **_spending(args),
+                                       **_placing(args)))[1]
+    if args.force:
+        raise InputError("--force only applies with --resume RUN_DIR")
+    return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
+                           tasks=args.tasks, limit=args.limit, device=args.device, repeats=args.repeats,
+                           speed=args.speed, executor=args.executor or "local", ray_address=args.ray_address,
+                           **_spending(args), **_placing(args)))[1]
+
+
+def _demo(args) -> int:
+    """`bench demo`, or `bench run --demo` (which takes no model options)."""
+    from bench.demo import run_demo
+
+    if args.command == "run" and (args.models or args.device or args.config != Path("models.toml")):
+        raise InputError("--demo builds its own two models: drop --models, --config and --device")
+    limit = 16 if args.limit is None else args.limit
+    return run_demo(tasks_dir=args.tasks_dir, tasks=args.tasks, limit=limit, out=args.out)[1]
+
+
+def _list(args) -> int:
+    from bench.inventory import show
+
+    return show(args.config, args.tasks_dir, args.models, args.tasks)
+
+
+def _validate(args) -> int:
+    from bench.run import Options, prepare
+
+    prep = prepare(Options(config=args.config, tasks_dir=args.tasks_dir, models=args.models, tasks=args.tasks))
+    for task, why in prep.skipped_tasks.items():
+        print(f"skipped task {task}: {why}", file=sys.stderr)
+    n = sum(len(d.examples) for d in prep.tasks)
+    print(f"ok: {len(prep.models)} model(s), {len(prep.tasks)} task(s), {n} examples")
+    return EXIT_OK
+
+
+def _task(args) -> int:
+    from bench.taskinit import init
+
+    init(args.data, args.input, args.target, out_dir=args.out, name=args.name)
+    return EXIT_OK
+
+
+def _report(args) -> int:
+    from bench.report.build import report
+
+    report(args.runs, out=args.out, prices=args.config, utilisation=args.utilisation, baseline=args.baseline)
+    return EXIT_OK
+
+
+def _sweep(args) -> int:
+    from bench.sweep import SweepOptions, execute as sweep, parse_levels
+
+    return sweep(SweepOptions(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
+                              tasks=args.tasks, slo_p95_ms=args.slo_p95_ms, levels=parse_levels(args.levels),
+                              requests=args.requests, limit=args.limit, device=args.device, yes=args.yes))[1]
 
 
 def _default_tasks_dir(args) -> None:
@@ -299,3 +341,8 @@ def _recommend(args) -> int:
     rec = recommend(rows, merged.records, args.task, bars)
     print("\n".join(lines(rec, bars)))
     return EXIT_OK if rec.chosen is not None else EXIT_NO_MODEL
+
+
+# each COMMAND's handler: args -> exit code (InputError, StorageError and Ctrl-C are main's)
+HANDLERS = {"run": _run, "demo": _demo, "list": _list, "validate": _validate, "task": _task, "report": _report,
+            "recommend": _recommend, "compare": _compare, "sweep": _sweep}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bench.shapes import ENERGY_COUNTERS, MEMORY_COLUMNS, as_text, pids_text
 
-FORMAT = 2  # the format this version writes
+FORMAT = 3  # the format this version writes
 
 
 def format_of(manifest: dict) -> int:
@@ -69,4 +69,20 @@ def _cell_1(c: dict, run_id) -> dict:
     return out
 
 
-_STEPS = {1: _from_1}  # format N -> N + 1
+def _from_2(manifest: dict, records: list[dict], cells: list[dict], run_id) -> tuple:
+    """Format 2: local (transformers) and served models had no `gpus` setting; they took one GPU,
+    which is the setting's default (a resume sees no change of configuration)."""
+    models = manifest.get("models")
+    if isinstance(models, dict):
+        manifest["models"] = {name: _with_gpus(entry) for name, entry in models.items()}
+    return manifest, records, cells
+
+
+def _with_gpus(entry):
+    config = entry.get("config") if isinstance(entry, dict) else None
+    if not isinstance(config, dict) or config.get("backend") not in ("transformers", "served"):
+        return entry  # the backends that had `gpus` when it was added; API models have none
+    return {**entry, "config": {**config, "gpus": config.get("gpus", 1)}}
+
+
+_STEPS = {1: _from_1, 2: _from_2}  # format N -> N + 1

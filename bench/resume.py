@@ -78,10 +78,6 @@ _FLAGS = {"models": "--models", "tasks": "--tasks", "limit": "--limit", "repeats
           "device": "--device"}
 
 
-# model settings added after runs were made, with the value such a run had without saying it
-ADDED_SETTINGS = {"gpus": 1}
-
-
 def changes(old: dict, new: dict) -> list[str]:
     """Each difference between two fingerprints as a line a person can act on."""
     out = [f"{_FLAGS[k]}: {old['options'].get(k)!r} -> {v!r}" for k, v in new["options"].items()
@@ -99,13 +95,8 @@ def changes(old: dict, new: dict) -> list[str]:
         if a is None or b is None:
             continue
         out += [f"model {name}: {k} {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
-                if a.get(k) != b.get(k) and not _added(k, a, b)]
+                if a.get(k) != b.get(k)]
     return out
-
-
-def _added(key: str, old: dict, new: dict) -> bool:
-    """A setting added since the run started, at the value the run had without it: no change."""
-    return key in ADDED_SETTINGS and key not in old and new.get(key) == ADDED_SETTINGS[key]
 
 
 def check_unchanged(folder: Path, old_man: dict, new_man: dict, force: bool, warn) -> list[str]:

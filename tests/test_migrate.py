@@ -1,5 +1,6 @@
-"""A run folder of format 1 (written before manifest.json had `format`), with the field layout of
-each earlier version, reads, resumes and reports as the same run written today."""
+"""A run folder of an earlier format (1: written before manifest.json had `format`; 2: before
+local and served models had `gpus`), with the field layout of each earlier version, reads, resumes
+and reports as the same run written today."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import json
 from pathlib import Path
 
 from bench import resume
-from bench.migrate import FORMAT, format_of
+from bench.cli import main
+from bench.migrate import FORMAT, format_of, migrate
 from bench.report import build
 from bench.run import resumed_options
 from bench.store import read_run
 
+from conftest import TASKS, write_models_toml
 from report.fakerun import api_model, local_model, make_run
 
 MODELS = {"api": api_model(), "local": local_model()}
@@ -26,6 +29,7 @@ def today(folder: Path) -> Path:
             "options": {"models": ["api", "local"], "tasks": ["t", "hub"], "limit": None, "repeats": 1,
                         "speed": False, "device": None}}
     man["tasks"]["t"] |= {"scorer_file": None, "scorer_kind": None, "scorer_sha256": None}
+    man["models"]["local"]["config"]["gpus"] = 1
     (folder / "manifest.json").write_text(json.dumps(man))
     rows = [json.loads(x) for x in (folder / "records.jsonl").read_text().splitlines()]
     for r in rows:
@@ -43,7 +47,7 @@ def today(folder: Path) -> Path:
 
 def format_1(new: Path, folder: Path) -> Path:
     """The same run as format 1: no `format`; skipped tasks only under skipped_tasks; no scorer
-    hashes; `extracted` and `score_details` as JSON values; cells without run_id, memory nested
+    hashes, no `gpus`; `extracted` and `score_details` as JSON values; cells without run_id, memory nested
     under `memory`, the reason for no energy in `energy_source`, other GPU pids as a list."""
     folder.mkdir(parents=True)
     man = json.loads((new / "manifest.json").read_text())
@@ -51,6 +55,7 @@ def format_1(new: Path, folder: Path) -> Path:
     man["options"]["tasks"] = ["t"]
     for key in ("scorer_file", "scorer_kind", "scorer_sha256"):
         del man["tasks"]["t"][key]
+    del man["models"]["local"]["config"]["gpus"]
     (folder / "manifest.json").write_text(json.dumps(man))
     rows = [json.loads(x) for x in (new / "records.jsonl").read_text().splitlines()]
     for r in rows:
@@ -99,3 +104,37 @@ def test_a_format_1_run_resumes_with_its_selection_and_unchanged_configuration(t
     man_new["tasks"]["t"]["scorer_sha256"] = "a" * 64  # hashed today, never then: not a change
     assert resume.changes(resume.fingerprint(man_old), resume.fingerprint(man_new)) == []
     assert resume.old_cells(old) == resume.old_cells(new)
+
+
+def test_format_2_models_had_no_gpus_and_took_one():
+    man = {"format": 2, "models": {"local": {"config": {"backend": "transformers", "model": "/m"}},
+                                   "srv": {"config": {"backend": "served", "model": "m", "gpus": 2}},
+                                   "api": {"config": {"backend": "openai", "model": "m"}, "prices": {}}}}
+    up, _, _ = migrate(man)
+    assert up["format"] == FORMAT and up["models"]["local"]["config"] == {"backend": "transformers", "model": "/m",
+                                                                         "gpus": 1}
+    assert up["models"]["srv"] == man["models"]["srv"] and up["models"]["api"] == man["models"]["api"]
+    assert "gpus" not in man["models"]["local"]["config"]  # the caller's manifest is not changed
+
+
+def test_a_format_2_run_without_gpus_resumes_as_unchanged(tiny_models, tmp_path, capsys):
+    """A local model's run stopped before `gpus` existed: today's configuration (gpus = 1, the
+    default) is the one it ran with, so the resume continues instead of refusing a change."""
+    config = write_models_toml(tmp_path / "models.toml", {"tiny": tiny_models["tiny-chat"]}, batch_size=2)
+    argv = ["--config", str(config), "--tasks-dir", str(TASKS), "--tasks", "ticket_routing", "--limit", "3"]
+    assert main(["run", *argv, "--out", str(tmp_path / "res")]) == 0
+    (folder,) = (tmp_path / "res").iterdir()
+    man = json.loads((folder / "manifest.json").read_text())
+    assert man["models"]["tiny"]["config"]["gpus"] == 1
+    del man["models"]["tiny"]["config"]["gpus"]
+    man |= {"format": 2, "finished_utc": None}
+    (folder / "manifest.json").write_text(json.dumps(man))
+    records = (folder / "records.jsonl").read_text().splitlines()
+    (folder / "records.jsonl").write_text("\n".join(records[:-1]) + "\n")  # stopped before its last answer
+    (folder / "cells.jsonl").unlink()
+    capsys.readouterr()
+    code = main(["--resume", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 0 and "configuration changed" not in err, err
+    assert len((folder / "records.jsonl").read_text().splitlines()) == 3
+    assert json.loads((folder / "manifest.json").read_text())["models"]["tiny"]["config"]["gpus"] == 1

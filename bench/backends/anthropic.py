@@ -12,12 +12,7 @@ FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "
 
 
 class AnthropicBackend(SdkBackend):
-    def _import_client(self) -> type:
-        try:
-            from anthropic import AsyncAnthropic
-        except ImportError:
-            raise ImportError("the anthropic backend needs the anthropic package: pip install anthropic") from None
-        return AsyncAnthropic
+    SDK, CLIENT = "anthropic", "AsyncAnthropic"
 
     def _options(self, request: Request) -> dict:
         spec = self.spec

@@ -3,7 +3,8 @@ capped exponential backoff that honour the server's wait (retry-after-ms, Retry-
 or as an HTTP date), a whole-response timeout, and token counts from the server's usage (or the
 configured tokenizer, never stream chunks).
 
-A subclass implements one attempt: `_attempt(client, request, sent_at) -> Attempt`.
+A subclass names its SDK (SDK, CLIENT) and implements one attempt:
+`_attempt(client, request, sent_at) -> Attempt`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import email.utils
+import importlib
 import os
 import random
 import time
@@ -136,6 +138,9 @@ class SdkBackend:
     """The ApiBackend protocol (backends/base.py) over a provider SDK: turns one-attempt calls into
     measured Completions; one instance per model."""
 
+    SDK: str  # the provider SDK's package, imported at load; also what to pip install (and the backend's name)
+    CLIENT: str  # its async client class
+
     def __init__(self, spec: ApiModel):
         self.spec = spec
         self.key: str | None = None
@@ -170,7 +175,11 @@ class SdkBackend:
                         chat_template_sha256=None)
 
     def _import_client(self) -> type:
-        raise NotImplementedError
+        try:
+            sdk = importlib.import_module(self.SDK)
+        except ImportError:
+            raise ImportError(f"the {self.SDK} backend needs the {self.SDK} package: pip install {self.SDK}") from None
+        return getattr(sdk, self.CLIENT)
 
     def _client(self, key: str):
         # retries are ours (counted and timed per example), so the SDK's own are off

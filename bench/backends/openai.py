@@ -11,12 +11,7 @@ FINISH = {"stop": "stop", "length": "length", "content_filter": "stop", "tool_ca
 
 
 class OpenAIBackend(SdkBackend):
-    def _import_client(self) -> type:
-        try:
-            from openai import AsyncOpenAI
-        except ImportError:
-            raise ImportError("the openai backend needs the openai package: pip install openai") from None
-        return AsyncOpenAI
+    SDK, CLIENT = "openai", "AsyncOpenAI"
 
     def _options(self, request: Request) -> dict:
         spec = self.spec

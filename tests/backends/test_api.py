@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import sys
 import time
 
 import pytest
@@ -233,6 +234,17 @@ def test_missing_key_and_keyless_servers(monkeypatch):
         keyless = OpenAIBackend(OpenAIModel(backend="openai", model="m", base_url=api.base_url))
         keyless.load()
         assert complete(keyless).text == "ok"
+
+
+@pytest.mark.parametrize("kind,sdk,client", [("openai", "openai", "AsyncOpenAI"),
+                                             ("anthropic", "anthropic", "AsyncAnthropic")])
+def test_the_sdk_is_imported_at_load_and_a_missing_one_says_what_to_install(kind, sdk, client, monkeypatch):
+    with FakeAPI(reply=lambda m: "ok") as api:
+        assert type(make(kind, api)._client(KEY)).__name__ == client
+        monkeypatch.setitem(sys.modules, sdk, None)  # as if the package were not installed
+        with pytest.raises(ImportError) as e:
+            make(kind, api)
+    assert str(e.value) == f"the {sdk} backend needs the {sdk} package: pip install {sdk}"
 
 
 def test_public_url_and_redact():
