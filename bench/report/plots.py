@@ -219,6 +219,18 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return stats.percentile(values, 50), stats.percentile(values, 10), stats.percentile(values, 90)
 
 
+def _bar_panel(ax, models: list[str], spans: list[tuple[float, float, float]], colors: list[str], xlabel: str,
+               title: str) -> None:
+    """One horizontal bar per model at its (value, low, high) span's value, the span as an error bar."""
+    y = range(len(models))
+    ax.barh(y, [t[0] for t in spans], xerr=error_bars(spans), color=colors, capsize=4, alpha=0.85)
+    ax.set_yticks(list(y), [label(m) for m in models])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(True, axis="x", alpha=0.3)
+
+
 def speed(plt, rows: list[SummaryRow], records: list, foot: str, out: dict) -> None:
     models = list(dict.fromkeys(r.model for r in rows))
     fig, (a1, a2) = plt.subplots(1, 2, figsize=SLIDE)
@@ -226,24 +238,14 @@ def speed(plt, rows: list[SummaryRow], records: list, foot: str, out: dict) -> N
     for m in models:
         vals = [r.output_tokens_per_s for r in rows if r.model == m and r.output_tokens_per_s is not None]
         tps.append((stats.percentile(vals, 50), min(vals), max(vals)) if vals else (0.0, 0.0, 0.0))
-    y = range(len(models))
     colors = ["#1f77b4" if next(r for r in rows if r.model == m).pricing.hourly else "#d62728" for m in models]
-    a1.barh(y, [t[0] for t in tps], xerr=error_bars(tps), color=colors, capsize=4, alpha=0.85)
-    a1.set_yticks(list(y), [label(m) for m in models])
-    a1.invert_yaxis()
-    a1.set_xlabel("output tokens/s per cell (median of tasks;\nbars: min-max across tasks)")
-    a1.set_title("Throughput")
-    a1.grid(True, axis="x", alpha=0.3)
+    _bar_panel(a1, models, tps, colors, "output tokens/s per cell (median of tasks;\nbars: min-max across tasks)",
+               "Throughput")
     ttft = []
     for m in models:
         vals = [1000 * x.ttft_s for x in records if x.model == m and x.ttft_s is not None]
         ttft.append(_spread(vals) if vals else (0.0, 0.0, 0.0))
-    a2.barh(y, [t[0] for t in ttft], xerr=error_bars(ttft), color=colors, capsize=4, alpha=0.85)
-    a2.set_yticks(list(y), [label(m) for m in models])
-    a2.invert_yaxis()
-    a2.set_xlabel("time to first token (ms; median of requests,\nbars: p10-p90)")
-    a2.set_title("TTFT")
-    a2.grid(True, axis="x", alpha=0.3)
+    _bar_panel(a2, models, ttft, colors, "time to first token (ms; median of requests,\nbars: p10-p90)", "TTFT")
     fig.suptitle("Speed per model (blue: local/self-hosted, red: API)", fontsize=15)
     _finish(plt, fig, foot, "speed", out)
 

@@ -87,22 +87,15 @@ def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
+# how a display column shows a value, by its kind ("": as it is)
+_FORMATS = {
+    "pct": lambda v: f"{100 * v:.1f}", "ms": lambda v: f"{1000 * v:.0f}", "ms2": lambda v: f"{1000 * v:.2f}",
+    "mib": lambda v: f"{v / 2**20:.0f}", "f1": lambda v: f"{v:.1f}", "f3": lambda v: f"{v:.3f}",
+}
+
+
 def _fmt(v, kind: str) -> str:
-    if _missing(v):
-        return "-"
-    if kind == "pct":
-        return f"{100 * v:.1f}"
-    if kind == "ms":
-        return f"{1000 * v:.0f}"
-    if kind == "mib":
-        return f"{v / 2**20:.0f}"
-    if kind == "f1":
-        return f"{v:.1f}"
-    if kind == "f3":
-        return f"{v:.3f}"
-    if kind == "ms2":
-        return f"{1000 * v:.2f}"
-    return str(v)
+    return "-" if _missing(v) else _FORMATS.get(kind, str)(v)
 
 
 # (header, key, format) of the printed and Markdown tables
