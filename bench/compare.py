@@ -5,6 +5,7 @@ the Markdown table and turns the verdict into the exit code."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from bench.errors import InputError
 from bench.report import build, summary
 from bench.report.runs import Merged
 from bench.report.table import markdown_table
-from bench.types import by_cell, first_scores
+from bench.types import SummaryRow, by_cell, first_scores
 from bench.safetext import md_cell
 
 ALPHA = 0.05
@@ -40,8 +41,8 @@ class Pair:
     new_model: str
     task: str
     n: int  # examples both runs have a first-repeat record of
-    base: dict  # summary row (report.summary.rows) over those examples, with usd_per_1k_requests
-    new: dict
+    base: SummaryRow  # the summary row over those examples, with usd_per_1k_requests
+    new: SummaryRow
     test: dict  # stats.compare_paired(new, base): method, difference (new - base), p_value, significant
     latency_ratio: float | None
     cost_ratio: float | None
@@ -49,14 +50,14 @@ class Pair:
     notes: list[str] = field(default_factory=list)
 
 
-def _cell_rows(merged: Merged, model: str, task: str, ids: set[str]) -> dict:
+def _cell_rows(merged: Merged, model: str, task: str, ids: set[str]) -> SummaryRow:
     """The summary row and cost of one cell restricted to the given examples (every repeat of them)."""
     cell = next(c for c in merged.cells if (c.model, c.task) == (model, task))
     recs = [r for r in by_cell(merged.records).get((model, task), []) if r.example_id in ids]
     (row,) = summary.rows(recs, [cell])
-    acc = None if math.isnan(row["accuracy"]) else row["accuracy"]
+    acc = None if math.isnan(row.accuracy) else row.accuracy
     c = cost.cell_cost(recs, merged.pricing.get(model, cost.Pricing()), cell.concurrency, acc)
-    return {**row, "usd_per_1k_requests": c.usd_per_1k_requests}
+    return dataclasses.replace(row, usd_per_1k_requests=c.usd_per_1k_requests)
 
 
 def _first_scores(merged: Merged, model: str, task: str) -> dict[str, float]:
@@ -110,8 +111,8 @@ def compare(base_dir: Path, new_dir: Path, limits: Limits, *, task: str | None =
         order = sorted(ids)
         test = stats.compare_paired([sn[i] for i in order], [sb[i] for i in order], ALPHA)
         rb, rn = _cell_rows(base, mb, t, ids), _cell_rows(new, mn, t, ids)
-        p = Pair(mb, mn, t, len(ids), rb, rn, test, ratio(rn["latency_p95_s"], rb["latency_p95_s"]),
-                 ratio(rn["usd_per_1k_requests"], rb["usd_per_1k_requests"]))
+        p = Pair(mb, mn, t, len(ids), rb, rn, test, ratio(rn.latency_p95_s, rb.latency_p95_s),
+                 ratio(rn.usd_per_1k_requests, rb.usd_per_1k_requests))
         p.failures = _failures(p, limits)
         p.notes = _notes(base, new, t, len(sb), len(sn), len(ids))
         out.append(p)
@@ -164,10 +165,10 @@ def markdown(pairs: list[Pair], base_dir: Path, new_dir: Path, limits: Limits) -
     body = []
     for p in pairs:
         name = p.base_model if p.base_model == p.new_model else f"{p.base_model} -> {p.new_model}"
-        body.append([name, p.task, str(p.n), f"{100 * p.base['accuracy']:.1f}", f"{100 * p.new['accuracy']:.1f}",
+        body.append([name, p.task, str(p.n), f"{100 * p.base.accuracy:.1f}", f"{100 * p.new.accuracy:.1f}",
                      f"{100 * p.test['difference']:+.1f}", f"{p.test['p_value']:.2g} ({p.test['method']})",
-                     _ms(p.base["latency_p95_s"]), _ms(p.new["latency_p95_s"]), _x(p.latency_ratio),
-                     _usd(p.base["usd_per_1k_requests"]), _usd(p.new["usd_per_1k_requests"]), _x(p.cost_ratio),
+                     _ms(p.base.latency_p95_s), _ms(p.new.latency_p95_s), _x(p.latency_ratio),
+                     _usd(p.base.usd_per_1k_requests), _usd(p.new.usd_per_1k_requests), _x(p.cost_ratio),
                      "WORSE: " + "; ".join(p.failures) if p.failures else "ok"])
     worse = sum(bool(p.failures) for p in pairs)
     lines = [f"## bench compare: {md_cell(base_dir.name)} -> {md_cell(new_dir.name)}", ""]

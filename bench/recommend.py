@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bench import cost, stats
 from bench.errors import InputError
-from bench.types import Record, by_cell, first_scores
+from bench.types import Record, SummaryRow, by_cell, first_scores
 from bench.safetext import plain
 
 ALPHA = 0.05
@@ -56,10 +56,10 @@ class Recommendation:
     rejected: list[Candidate]
 
 
-def effective_usd_per_1k(row: dict, bars: Bars) -> float | None:
+def effective_usd_per_1k(row: SummaryRow, bars: Bars) -> float | None:
     """Cost per 1,000 requests; at a monthly volume, a self-hosted model pays for whole machines."""
-    c, p = row["cost"], row["pricing"]
-    rps = row.get("requests_per_s")  # a sweep's capacity under its latency target where there is one
+    c, p = row.cost, row.pricing
+    rps = row.requests_per_s  # a sweep's capacity under its latency target where there is one
     if c.usd_per_request is None:
         return None
     if bars.volume_per_month is None or not p.hourly or not rps:
@@ -87,20 +87,20 @@ def _missed(cand: Candidate, bars: Bars) -> list[str]:
     return out
 
 
-def recommend(rows: list[dict], records: list[Record], task: str, bars: Bars) -> Recommendation:
+def recommend(rows: list[SummaryRow], records: list[Record], task: str, bars: Bars) -> Recommendation:
     bars.check()
-    tasks = sorted({r["task"] for r in rows})
+    tasks = sorted({r.task for r in rows})
     if task not in tasks:
         raise InputError(f"--task {task!r}: not in these runs (tasks: {', '.join(tasks) or 'none'})")
     cands = []
     for r in rows:
-        if r["task"] != task or r["status"] != "ok" or not r["n"]:
+        if r.task != task or r.status != "ok" or not r.n:
             continue
-        c = Candidate(r["model"], r["accuracy"], (r["ci_low"], r["ci_high"]), 1000 * r["latency_p95_s"],
+        c = Candidate(r.model, r.accuracy, (r.ci_low, r.ci_high), 1000 * r.latency_p95_s,
                       effective_usd_per_1k(r, bars))
         c.missed = _missed(c, bars)
-        if bars.volume_per_month is not None and r["pricing"].hourly and r.get("requests_per_s"):
-            c.capacity = f"{r['requests_per_s']:.3g} req/s per machine from {r['capacity_source']}"
+        if bars.volume_per_month is not None and r.pricing.hourly and r.requests_per_s:
+            c.capacity = f"{r.requests_per_s:.3g} req/s per machine from {r.capacity_source}"
         cands.append(c)
     if not cands:
         raise InputError(f"--task {task!r}: no model finished this task in these runs")

@@ -26,7 +26,7 @@ from bench.planning import Plan, plan
 from bench.progress import stderr_progress
 from bench.recording import Recorder
 from bench.store import CELLS, MANIFEST, RunStore, check_writable, read_run
-from bench.types import Cell, Record
+from bench.types import Cell, Record, SummaryRow
 
 
 
@@ -335,11 +335,11 @@ def _skip_lines(prep: Prepared) -> list[str]:
     return skips.grouped(prep.blocked, runs, prep.skipped_tasks)
 
 
-def _not_reported(table: list[dict], prep: Prepared) -> list[dict]:
+def _not_reported(table: list[SummaryRow], prep: Prepared) -> list[SummaryRow]:
     """The terminal's rows without the cells skipped before the run (a grouped line said why):
     a registry of 16 models on a machine that can run one prints one model's rows, not 176."""
-    return [r for r in table if r["status"] not in ("skipped", "no_key")
-            or (r["model"] not in prep.blocked and r["task"] not in prep.skipped_tasks)]
+    return [r for r in table if r.status not in ("skipped", "no_key")
+            or (r.model not in prep.blocked and r.task not in prep.skipped_tasks)]
 
 
 def _unanswered(cell_rows: list[dict], folder: Path, resumable: bool) -> list[str]:

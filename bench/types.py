@@ -1,13 +1,17 @@
-"""The core data of a run: a record (one answer), a cell (one model on one task), usage, and the
-helpers every reader shares. Each type is read from and written to its JSON line in one place
-(`from_json` / `to_json`); the meaning and unit of every field is in docs/metrics.md."""
+"""The core data of a run: a record (one answer), a cell (one model on one task), a summary row,
+usage, and the helpers every reader shares. Each type is read from and written to its JSON line
+or CSV row in one place; the meaning and unit of every field is in docs/metrics.md."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # bench.cost reads these types: imported for annotations only
+    from bench.cost import CellCost, Pricing
 
 
 def _plus(a, b):
@@ -219,3 +223,109 @@ def failed_reason(failed: int, first_error: str | None) -> str:
     return f"{failed} example(s) got no answer (first error: {first_error}); --resume runs them again"
 
 
+
+
+_COST = {"columns": "cost"}  # summary.csv's cost columns (docs/cost.md): set when the report prices the row
+_NOT_A_COLUMN = {"columns": None}
+
+
+@dataclass
+class SummaryRow:
+    """One row of summary.csv: a cell's figures recomputed from its records (docs/metrics.md, "Summary"),
+    then, once priced, its cost (docs/cost.md). Fields in column order; the last three are not columns."""
+
+    model: str  # name in models.toml
+    task: str  # the task file's name
+    status: str  # as in cells.jsonl
+    n: int  # records of the cell's first repeat
+    accuracy: float = math.nan  # fraction 0-1: mean score of the first repeat, errors as 0; nan: no records
+    ci_low: float = math.nan  # fraction 0-1: lower bound of the accuracy's 95% interval
+    ci_high: float = math.nan  # fraction 0-1: upper bound of the accuracy's 95% interval
+    ci_method: str = ""  # wilson (every score 0 or 1) | bootstrap (otherwise) | "" (no records)
+    accuracy_lenient: float | None = None  # fraction 0-1, label tasks: mean score_lenient, errors as 0
+    accuracy_strict: float | None = None  # fraction 0-1, label tasks scoring the lenient reading: the whole answer
+    valid_json: float | None = None  # fraction 0-1, json_fields and span_f1: outputs holding the JSON value
+    fact_recall: float | None = None  # fraction 0-1, rouge_l with facts: mean share of key facts found
+    truncated: int = 0  # first-repeat records with finish_reason = length
+    errors: int = 0  # first-repeat records with an error
+    retries: int = 0  # sum of the first-repeat records' retries
+    latency_mean_s: float = math.nan  # s, over the requests of every repeat, errored ones excluded
+    latency_p50_s: float = math.nan  # s, same population
+    latency_p90_s: float = math.nan  # s, same population
+    latency_p95_s: float = math.nan  # s, same population
+    latency_p99_s: float = math.nan  # s, same population
+    ttft_p50_s: float = math.nan  # s, requests of every repeat with a ttft
+    ttft_p90_s: float = math.nan  # s, same population
+    ttft_p95_s: float = math.nan  # s, same population
+    ttft_p99_s: float = math.nan  # s, same population
+    tpot_p50_s: float = math.nan  # s per token, requests of every repeat with a tpot
+    timed_requests: int = 0  # records with a latency, all repeats
+    repeats: int = 1  # as in cells.jsonl
+    output_tokens: int = 0  # over all repeats (the population of output_tokens_per_s)
+    output_tokens_per_s: float | None = None  # from here to dtype: from the cell, as in cells.jsonl
+    output_tokens_per_s_sd: float | None = None
+    batch_size: int | None = None
+    engine: str | None = None
+    load_s: float | None = None
+    cold_start_s: float | None = None
+    weights_bytes: int | None = None
+    peak_rss_bytes: int | None = None
+    torch_allocated_peak_bytes: int | None = None
+    torch_reserved_peak_bytes: int | None = None
+    nvml_used_peak_bytes: int | None = None
+    energy_j: float | None = None
+    joules_per_output_token: float | None = None
+    energy_source: str | None = None
+    energy_unavailable_reason: str | None = None
+    gpu_other_processes: int | None = None
+    client_lag_p99_s: float | None = None
+    client_lag_samples: int | None = None
+    device: str | None = None
+    dtype: str | None = None
+    reason: str = ""  # why the cell did not finish ("" when it did)
+    cost_usd: float | None = field(default=None, metadata=_COST)  # USD, every record of every repeat
+    usd_per_1k_requests: float | None = field(default=None, metadata=_COST)  # USD, 1000 x cost_usd / records
+    usd_per_mtok_out: float | None = field(default=None, metadata=_COST)  # USD per 1M output tokens
+    usd_per_correct: float | None = field(default=None, metadata=_COST)  # USD per request / accuracy
+    energy_usd: float | None = field(default=None, metadata=_COST)  # USD, energy_j x usd_per_kwh (never added)
+    requests_per_s: float | None = field(default=None, metadata=_COST)  # requests/s one machine serves (hourly)
+    capacity_source: str | None = field(default=None, metadata=_COST)  # "sweep <id>: ..." or "run"
+    break_even_vs: str | None = field(default=None, metadata=_COST)  # the API model weighed against
+    break_even_requests_per_month: float | None = field(default=None, metadata=_COST)  # requests a month
+    self_hosted_cheaper_from_per_month: float | None = field(default=None, metadata=_COST)  # requests a month
+    price_source: str | None = field(default=None, metadata=_COST)  # the run (or --config file) priced from
+    prices_as_of: str | None = field(default=None, metadata=_COST)  # YYYY-MM-DD of the prices
+    run_id: str | None = field(default=None, metadata=_COST)  # the run the cell came from
+    gpu_other_pids: str | None = field(default=None, metadata=_NOT_A_COLUMN)  # as in cells.jsonl (warnings)
+    cost: CellCost | None = field(default=None, metadata=_NOT_A_COLUMN)  # the cell's cost figures, once priced
+    pricing: Pricing | None = field(default=None, metadata=_NOT_A_COLUMN)  # how the model is priced, once priced
+
+
+def _columns(group: str) -> list[str]:
+    return [f.name for f in dataclasses.fields(SummaryRow) if f.metadata.get("columns", "summary") == group]
+
+
+SUMMARY_COLUMNS = _columns("summary")  # summary.csv without prices (a run whose report failed)
+COST_COLUMNS = _columns("cost")  # appended to them once the report prices the rows
+
+
+@dataclass
+class PooledRow:
+    """One model over the tasks every model finished, their examples pooled (the report's pooled table)."""
+
+    model: str  # name in models.toml
+    pooled_tasks: list[str]  # the tasks pooled: those every model finished
+    tasks_reported: int  # tasks in the report
+    n: int  # first-repeat records pooled
+    accuracy: float  # fraction 0-1, mean first-repeat score
+    ci_low: float  # fraction 0-1, 95% interval
+    ci_high: float  # fraction 0-1
+    ci_method: str  # wilson | bootstrap
+    latency_p95_s: float  # s, over every repeat's requests
+    usd_per_1k_requests: float | None  # USD, each task's records priced at its cell's concurrency
+    usd_per_correct: float | None  # USD per request / accuracy
+    pricing: Pricing  # how the model is priced
+
+    @property
+    def tasks(self) -> int:
+        return len(self.pooled_tasks)

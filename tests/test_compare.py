@@ -102,8 +102,9 @@ def test_a_renamed_model_is_paired_with_model_flags(routing, tmp_path):
 
 def test_names_from_run_folders_are_escaped_in_the_table():
     from bench.compare import Limits, Pair, markdown
+    from bench.types import SummaryRow
 
-    row = {"accuracy": 1.0, "latency_p95_s": 0.1, "usd_per_1k_requests": 0.5}
+    row = SummaryRow("a|b", "t", "ok", 3, accuracy=1.0, latency_p95_s=0.1, usd_per_1k_requests=0.5)
     test = {"method": "mcnemar_exact", "difference": 0.0, "p_value": 1.0, "significant": False}
     pair = Pair("a|b", "a|b", "t<script>\nx", 3, row, row, test, 1.0, 1.0)
     text = markdown([pair], Path("runs/b|ase"), Path("new"), Limits())

@@ -13,6 +13,7 @@ from bench.report import html, plots, summary, table
 from bench.report.runs import Merged, merge, reprice
 from bench.safetext import md_cell
 from bench.store import atomic_write, check_writable, make_dirs
+from bench.types import PooledRow, SummaryRow
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DEFAULT_UTILISATION = 0.5
@@ -30,7 +31,8 @@ def load(folders: list[Path], prices: Path | None) -> Merged:
     return merged
 
 
-def tables(merged: Merged, utilisation: float, baseline: str | None) -> tuple[list[dict], list[dict], dict]:
+def tables(merged: Merged, utilisation: float,
+           baseline: str | None) -> tuple[list[SummaryRow], list[PooledRow], dict[str, SummaryRow | None]]:
     """The per-cell rows with costs, the pooled rows, and each task's break-even baseline."""
     check_options(utilisation)
     if baseline is not None and baseline not in merged.pricing:
@@ -38,11 +40,11 @@ def tables(merged: Merged, utilisation: float, baseline: str | None) -> tuple[li
                          f"(known: {', '.join(sorted(merged.pricing))})")
     rows = table.priced_rows(merged, utilisation, baseline)
     overall = table.overall_rows(rows, merged)
-    baselines = {t: table.baseline_for(rows, t, baseline) for t in dict.fromkeys(r["task"] for r in rows)}
+    baselines = {t: table.baseline_for(rows, t, baseline) for t in dict.fromkeys(r.task for r in rows)}
     return rows, overall, baselines
 
 
-def markdown(title: str, notes: list[str], rows: list[dict], overall: list[dict], utilisation: float) -> str:
+def markdown(title: str, notes: list[str], rows: list[SummaryRow], overall: list[PooledRow], utilisation: float) -> str:
     text = summary.to_markdown(rows, title, notes)
     lines = ["", "## Cost", ""] + table.markdown_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
     lines += ["", table.COST_NOTE.format(u=utilisation)]
@@ -52,13 +54,13 @@ def markdown(title: str, notes: list[str], rows: list[dict], overall: list[dict]
     return text + "\n".join(lines) + "\n"
 
 
-def terminal(rows: list[dict]) -> str:
+def terminal(rows: list[SummaryRow]) -> str:
     """The cost table for the end of a run or a report in the terminal."""
     return table.text_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
 
 
 def render(merged: Merged, *, title: str, notes: list[str], utilisation: float = DEFAULT_UTILISATION,
-           baseline: str | None = None) -> tuple[dict[str, bytes], list[dict]]:
+           baseline: str | None = None) -> tuple[dict[str, bytes], list[SummaryRow]]:
     """Every output file as {relative path: bytes}, and the rows (for printing)."""
     rows, overall, baselines = tables(merged, utilisation, baseline)
     figures = plots.draw_all(merged, rows, overall, baselines, utilisation)
@@ -66,7 +68,7 @@ def render(merged: Merged, *, title: str, notes: list[str], utilisation: float =
                    if f.is_file()]
     page = html.build(title=title, merged=merged, rows=rows, overall=overall, plots=figures,
                       definitions=definitions, notes=notes, utilisation=utilisation)
-    files = {"summary.csv": summary.to_csv(rows, summary.COLUMNS + table.COST_COLUMNS).encode(),
+    files = {"summary.csv": summary.to_csv(rows, priced=True).encode(),
              "summary.md": markdown(title, notes, rows, overall, utilisation).encode(),
              "report.html": page.encode()}
     files.update({f"plots/{name}": data for name, data in figures.items()})

@@ -11,7 +11,7 @@ import re
 from urllib.parse import urlsplit
 
 from bench.report import summary, table
-from bench.types import Record, first_repeat
+from bench.types import PooledRow, Record, SummaryRow, first_repeat
 from bench.safetext import esc, visible
 
 SHOWN_CHARS = 600  # of one example output
@@ -105,7 +105,7 @@ def _example_html(r: Record) -> str:
             + f"</p><pre>{esc(cut(r.output))}</pre>")
 
 
-def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: dict[str, bytes],
+def build(*, title: str, merged, rows: list[SummaryRow], overall: list[PooledRow], plots: dict[str, bytes],
           definitions: list[tuple[str, str]], notes: list[str], utilisation: float) -> str:
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
@@ -134,9 +134,9 @@ def build(*, title: str, merged, rows: list[dict], overall: list[dict], plots: d
                          f"<figcaption>{esc(name)} (SVG beside it in plots/)</figcaption></figure>")
     parts.append("<h2 id='examples'>Example outputs</h2>")
     for r in rows:
-        ex = _examples(merged.records, r["model"], r["task"])
+        ex = _examples(merged.records, r.model, r.task)
         if ex:
-            parts.append(f"<details><summary>{esc(r['model'])} x {esc(r['task'])}</summary>"
+            parts.append(f"<details><summary>{esc(r.model)} x {esc(r.task)}</summary>"
                          + "".join(_example_html(x) for x in ex) + "</details>")
     parts.append("<h2 id='definitions'>Definitions</h2>")
     anchors = {name: doc_anchor(name) for name, _ in definitions}

@@ -10,6 +10,7 @@ import textwrap
 
 from bench import cost, stats
 from bench.report import table
+from bench.types import PooledRow, SummaryRow
 
 SLIDE = (11, 6.2)  # inches; 1650 x 930 px at the PNG's 150 dpi
 DPI = 150
@@ -32,16 +33,16 @@ def label(name: str, limit: int | None = 60) -> str:
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 
-def footnote_text(merged, rows: list[dict]) -> str:
+def footnote_text(merged, rows: list[SummaryRow]) -> str:
     runs = []
     for m, f in zip(merged.manifests, merged.folders):
         env = m.get("environment") or {}
         gpus = ", ".join(g.get("name", "?") for g in env.get("gpus") or [])
         machine = gpus or f"{env.get('cpu') or 'CPU'} ({env.get('cpu_count') or '?'} cores)"
         runs.append(f"{m.get('run_id', f.name)} on {machine}")
-    dates = sorted({r["pricing"].prices_as_of for r in rows if r["pricing"].prices_as_of})
-    hourly = sorted({f"{r['pricing'].hardware} ${r['pricing'].usd_per_hour:g}/h" for r in rows
-                     if r["pricing"].hourly and r["pricing"].usd_per_hour is not None})
+    dates = sorted({r.pricing.prices_as_of for r in rows if r.pricing.prices_as_of})
+    hourly = sorted({f"{r.pricing.hardware} ${r.pricing.usd_per_hour:g}/h" for r in rows
+                     if r.pricing.hourly and r.pricing.usd_per_hour is not None})
     text = (f"Runs: {'; '.join(runs)}. Prices as of: {', '.join(dates) or 'not dated'}"
             + (f"; machines: {', '.join(hourly)}" if hourly else "") + ".")
     return label(text, None)
@@ -101,7 +102,7 @@ def error_bars(spans: list[tuple[float, float, float]]) -> list[list[float]]:
 
 def _accuracy_span(r: dict) -> tuple[float, float, float]:
     """A row's accuracy and its interval, in percent."""
-    return 100 * r["accuracy"], 100 * r["ci_low"], 100 * r["ci_high"]
+    return 100 * r.accuracy, 100 * r.ci_low, 100 * r.ci_high
 
 
 def _log(ax, which: str = "x") -> None:
@@ -138,20 +139,21 @@ def pareto(points: list[tuple[float, float, str]]) -> list[tuple[float, float, s
     return front
 
 
-def accuracy_vs_cost(plt, rows: list[dict], title: str, foot: str, name: str, out: dict) -> None:
-    priced = [r for r in rows if r["usd_per_1k_requests"] is not None and not math.isnan(r["accuracy"])]
-    unpriced = [r["model"] for r in rows if r not in priced]
+def accuracy_vs_cost(plt, rows: list[SummaryRow] | list[PooledRow], title: str, foot: str, name: str,
+                     out: dict) -> None:
+    priced = [r for r in rows if r.usd_per_1k_requests is not None and not math.isnan(r.accuracy)]
+    unpriced = [r.model for r in rows if r not in priced]
     fig, ax = plt.subplots(figsize=SLIDE)
-    positive = [r["usd_per_1k_requests"] for r in priced if r["usd_per_1k_requests"] > 0]
+    positive = [r.usd_per_1k_requests for r in priced if r.usd_per_1k_requests > 0]
     floor = (min(positive) / 10) if positive else 1e-3
     pts = []
     for r in priced:
-        x = r["usd_per_1k_requests"] if r["usd_per_1k_requests"] > 0 else floor
-        y = 100 * r["accuracy"]
-        hourly = r["pricing"].hourly
+        x = r.usd_per_1k_requests if r.usd_per_1k_requests > 0 else floor
+        y = 100 * r.accuracy
+        hourly = r.pricing.hourly
         ax.errorbar([x], [y], yerr=error_bars([_accuracy_span(r)]), fmt="s" if hourly else "o", ms=9, capsize=4, lw=1.5,
-                    color="#1f77b4" if hourly else "#d62728", mfc="white" if r["usd_per_1k_requests"] == 0 else None)
-        pts.append((x, y, r["model"] + (" ($0)" if r["usd_per_1k_requests"] == 0 else "")))
+                    color="#1f77b4" if hourly else "#d62728", mfc="white" if r.usd_per_1k_requests == 0 else None)
+        pts.append((x, y, r.model + (" ($0)" if r.usd_per_1k_requests == 0 else "")))
     front = pareto(pts)
     if len(front) > 1:
         xs, ys = [p[0] for p in front], [p[1] for p in front]
@@ -175,8 +177,8 @@ def accuracy_vs_cost(plt, rows: list[dict], title: str, foot: str, name: str, ou
     _finish(plt, fig, foot + label(note, None), name, out, tight=False)
 
 
-def accuracy_vs_latency(plt, rows: list[dict], overall: list[dict], foot: str, out: dict) -> None:
-    groups = {t: [r for r in rows if r["task"] == t] for t in dict.fromkeys(r["task"] for r in rows)}
+def accuracy_vs_latency(plt, rows: list[SummaryRow], overall: list[PooledRow], foot: str, out: dict) -> None:
+    groups = {t: [r for r in rows if r.task == t] for t in dict.fromkeys(r.task for r in rows)}
     if overall:
         groups[table.pooled_title(overall, names=False)] = overall
     n = len(groups)
@@ -189,12 +191,12 @@ def accuracy_vs_latency(plt, rows: list[dict], overall: list[dict], foot: str, o
     for ax, (task, rs) in zip(axes.flat, groups.items()):
         pts = []
         for r in rs:
-            if math.isnan(r["accuracy"]) or math.isnan(r["latency_p95_s"]):
+            if math.isnan(r.accuracy) or math.isnan(r.latency_p95_s):
                 continue
-            x, y = 1000 * r["latency_p95_s"], 100 * r["accuracy"]
+            x, y = 1000 * r.latency_p95_s, 100 * r.accuracy
             ax.errorbar([x], [y], yerr=error_bars([_accuracy_span(r)]), fmt="o", capsize=3,
-                        color="#1f77b4" if r["pricing"].hourly else "#d62728", ms=7)
-            pts.append((x, y, r["model"]))
+                        color="#1f77b4" if r.pricing.hourly else "#d62728", ms=7)
+            pts.append((x, y, r.model))
         ax.set_title(label(task), fontsize=13)
         _log(ax)
         if pts:
@@ -217,31 +219,33 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return stats.percentile(values, 50), stats.percentile(values, 10), stats.percentile(values, 90)
 
 
-def speed(plt, rows: list[dict], records: list, foot: str, out: dict) -> None:
-    models = list(dict.fromkeys(r["model"] for r in rows))
+def _bar_panel(ax, models: list[str], spans: list[tuple[float, float, float]], colors: list[str], xlabel: str,
+               title: str) -> None:
+    """One horizontal bar per model at its (value, low, high) span's value, the span as an error bar."""
+    y = range(len(models))
+    ax.barh(y, [t[0] for t in spans], xerr=error_bars(spans), color=colors, capsize=4, alpha=0.85)
+    ax.set_yticks(list(y), [label(m) for m in models])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(True, axis="x", alpha=0.3)
+
+
+def speed(plt, rows: list[SummaryRow], records: list, foot: str, out: dict) -> None:
+    models = list(dict.fromkeys(r.model for r in rows))
     fig, (a1, a2) = plt.subplots(1, 2, figsize=SLIDE)
     tps = []
     for m in models:
-        vals = [r["output_tokens_per_s"] for r in rows if r["model"] == m and r["output_tokens_per_s"] is not None]
+        vals = [r.output_tokens_per_s for r in rows if r.model == m and r.output_tokens_per_s is not None]
         tps.append((stats.percentile(vals, 50), min(vals), max(vals)) if vals else (0.0, 0.0, 0.0))
-    y = range(len(models))
-    colors = ["#1f77b4" if next(r for r in rows if r["model"] == m)["pricing"].hourly else "#d62728" for m in models]
-    a1.barh(y, [t[0] for t in tps], xerr=error_bars(tps), color=colors, capsize=4, alpha=0.85)
-    a1.set_yticks(list(y), [label(m) for m in models])
-    a1.invert_yaxis()
-    a1.set_xlabel("output tokens/s per cell (median of tasks;\nbars: min-max across tasks)")
-    a1.set_title("Throughput")
-    a1.grid(True, axis="x", alpha=0.3)
+    colors = ["#1f77b4" if next(r for r in rows if r.model == m).pricing.hourly else "#d62728" for m in models]
+    _bar_panel(a1, models, tps, colors, "output tokens/s per cell (median of tasks;\nbars: min-max across tasks)",
+               "Throughput")
     ttft = []
     for m in models:
         vals = [1000 * x.ttft_s for x in records if x.model == m and x.ttft_s is not None]
         ttft.append(_spread(vals) if vals else (0.0, 0.0, 0.0))
-    a2.barh(y, [t[0] for t in ttft], xerr=error_bars(ttft), color=colors, capsize=4, alpha=0.85)
-    a2.set_yticks(list(y), [label(m) for m in models])
-    a2.invert_yaxis()
-    a2.set_xlabel("time to first token (ms; median of requests,\nbars: p10-p90)")
-    a2.set_title("TTFT")
-    a2.grid(True, axis="x", alpha=0.3)
+    _bar_panel(a2, models, ttft, colors, "time to first token (ms; median of requests,\nbars: p10-p90)", "TTFT")
     fig.suptitle("Speed per model (blue: local/self-hosted, red: API)", fontsize=15)
     _finish(plt, fig, foot, "speed", out)
 
@@ -250,16 +254,16 @@ MEMORY = [("peak_rss_bytes", "worker peak RSS"), ("torch_allocated_peak_bytes", 
           ("nvml_used_peak_bytes", "GPU memory used peak (NVML)"), ("weights_bytes", "weights")]
 
 
-def memory(plt, rows: list[dict], foot: str, out: dict) -> None:
-    local = [r for r in rows if r.get("peak_rss_bytes") is not None or r.get("weights_bytes") is not None]
-    models = list(dict.fromkeys(r["model"] for r in local))
-    meters = [(k, name) for k, name in MEMORY if any(r.get(k) is not None for r in local)]
+def memory(plt, rows: list[SummaryRow], foot: str, out: dict) -> None:
+    local = [r for r in rows if r.peak_rss_bytes is not None or r.weights_bytes is not None]
+    models = list(dict.fromkeys(r.model for r in local))
+    meters = [(k, name) for k, name in MEMORY if any(getattr(r, k) is not None for r in local)]
     fig, ax = plt.subplots(figsize=SLIDE)
     h = 0.8 / max(1, len(meters))
     for i, (key, name) in enumerate(meters):
         vals = []
         for m in models:
-            got = [r[key] for r in local if r["model"] == m and r.get(key) is not None]
+            got = [getattr(r, key) for r in local if r.model == m and getattr(r, key) is not None]
             vals.append(max(got) / 2**20 if got else 0.0)
         bars = ax.barh([j + i * h for j in range(len(models))], vals, height=h, label=name)
         ax.bar_label(bars, fmt="%.0f", padding=3, fontsize=9)
@@ -273,8 +277,8 @@ def memory(plt, rows: list[dict], foot: str, out: dict) -> None:
     _finish(plt, fig, foot, "memory", out)
 
 
-def monthly_cost(plt, rows: list[dict], baseline, utilisation: float, title: str, foot: str, name: str,
-                 out: dict) -> None:
+def monthly_cost(plt, rows: list[SummaryRow], baseline: SummaryRow | None, utilisation: float, title: str, foot: str,
+                 name: str, out: dict) -> None:
     """API cost lines against self-hosted steps; the break-even against the baseline marked."""
     import numpy as np
 
@@ -282,37 +286,37 @@ def monthly_cost(plt, rows: list[dict], baseline, utilisation: float, title: str
     fig, ax = plt.subplots(figsize=SLIDE)
     drawn, free, marks = [], [], 0
     for r in rows:
-        c, p = r["cost"], r["pricing"]
+        c, p = r.cost, r.pricing
         if c.usd_per_request is None:
             continue
         if not p.hourly:
             ys = volumes * c.usd_per_request
             if c.usd_per_request > 0:
                 ax.plot(volumes, ys, lw=2, color="#d62728" if r is baseline else None,
-                        label=label(f"{r['model']} (API, ${1000 * c.usd_per_request:.3g}/1k)"))
+                        label=label(f"{r.model} (API, ${1000 * c.usd_per_request:.3g}/1k)"))
                 drawn.append(r)
             else:
-                free.append(r["model"])
-        elif r["requests_per_s"] and p.usd_per_hour:
-            rps = r["requests_per_s"]  # a sweep's capacity at its latency target when there is one
+                free.append(r.model)
+        elif r.requests_per_s and p.usd_per_hour:
+            rps = r.requests_per_s  # a sweep's capacity at its latency target when there is one
             ys = [cost.self_hosted_monthly_usd(v, p.usd_per_hour, rps, utilisation) for v in volumes]
-            source = "sweep capacity" if (r.get("capacity_source") or "").startswith("sweep") else "run throughput"
+            source = "sweep capacity" if (r.capacity_source or "").startswith("sweep") else "run throughput"
             ax.step(volumes, ys, where="post", lw=2, ls="--",
-                    label=label(f"{r['model']} ({p.hardware} ${p.usd_per_hour:g}/h, "
+                    label=label(f"{r.model} ({p.hardware} ${p.usd_per_hour:g}/h, "
                                 f"{rps * utilisation:.3g} req/s per box at {utilisation:.0%}, {source})"))
             drawn.append(r)
-            if baseline is not None and r["break_even_requests_per_month"] is not None:
-                v = r["break_even_requests_per_month"]
+            if baseline is not None and r.break_even_requests_per_month is not None:
+                v = r.break_even_requests_per_month
                 if 1e3 <= v <= 1e9:
                     yv = cost.self_hosted_monthly_usd(v, p.usd_per_hour, rps, utilisation)
                     ax.plot([v], [yv], "k*", ms=14, zorder=5)
                     # staggered: several models often break even at the same volume (one machine each)
-                    ax.annotate(label(f"break-even {r['model']}\nvs {baseline['model']}: {v:,.0f}/month"), (v, yv),
+                    ax.annotate(label(f"break-even {r.model}\nvs {baseline.model}: {v:,.0f}/month"), (v, yv),
                                 xytext=(12, -34 - 36 * marks), textcoords="offset points", fontsize=10,
                                 arrowprops={"arrowstyle": "-", "color": "#555"})
                     marks += 1
         elif p.hourly and p.usd_per_hour == 0:
-            free.append(r["model"])
+            free.append(r.model)
     _log(ax, "xy")
     ax.set_xlabel("requests per month (log scale)")
     ax.set_ylabel("cost per month (USD, log scale)")
@@ -326,15 +330,15 @@ def monthly_cost(plt, rows: list[dict], baseline, utilisation: float, title: str
     _finish(plt, fig, foot + label(note, None), name, out, tight=False)
 
 
-def heatmap(plt, rows: list[dict], foot: str, out: dict) -> None:
-    models = list(dict.fromkeys(r["model"] for r in rows))
-    tasks = list(dict.fromkeys(r["task"] for r in rows))
+def heatmap(plt, rows: list[SummaryRow], foot: str, out: dict) -> None:
+    models = list(dict.fromkeys(r.model for r in rows))
+    tasks = list(dict.fromkeys(r.task for r in rows))
     import numpy as np
 
     grid = np.full((len(models), len(tasks)), np.nan)
     for r in rows:
-        if not math.isnan(r["accuracy"]):
-            grid[models.index(r["model"]), tasks.index(r["task"])] = 100 * r["accuracy"]
+        if not math.isnan(r.accuracy):
+            grid[models.index(r.model), tasks.index(r.task)] = 100 * r.accuracy
     fig, ax = plt.subplots(figsize=(max(7.0, 2.2 * len(tasks) + 4), max(4.0, 0.6 * len(models) + 2.5)))
     im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=100, aspect="auto")
     ax.set_xticks(range(len(tasks)), [label(t) for t in tasks], rotation=20, ha="right")
@@ -357,27 +361,28 @@ def file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", name)[:80] or "_"
 
 
-def draw_all(merged, rows: list[dict], overall: list[dict], baselines: dict, utilisation: float) -> dict[str, bytes]:
+def draw_all(merged, rows: list[SummaryRow], overall: list[PooledRow], baselines: dict[str, SummaryRow | None],
+             utilisation: float) -> dict[str, bytes]:
     """Every figure as {file name: bytes}; baselines maps a task (and 'overall') to its API row.
     Empty when no cell has results (every one skipped or failed): there is nothing to draw."""
     heat_rows = rows
-    rows = [r for r in rows if r["n"]]  # cells that did not run are in the tables, not on the plots
+    rows = [r for r in rows if r.n]  # cells that did not run are in the tables, not on the plots
     if not rows:
         return {}
     plt = _plt()
     foot = footnote_text(merged, heat_rows)
     out: dict[str, bytes] = {}
-    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    tasks = list(dict.fromkeys(r.task for r in rows))
     if overall:
         accuracy_vs_cost(plt, overall, f"Accuracy vs cost, {table.pooled_title(overall, names=False)}", foot, "accuracy_vs_cost_overall", out)
     for t in tasks:
-        accuracy_vs_cost(plt, [r for r in rows if r["task"] == t], f"Accuracy vs cost: {label(t)}", foot,
+        accuracy_vs_cost(plt, [r for r in rows if r.task == t], f"Accuracy vs cost: {label(t)}", foot,
                          f"accuracy_vs_cost_{file_stem(t)}", out)
     accuracy_vs_latency(plt, rows, overall, foot, out)
     speed(plt, rows, merged.records, foot, out)
     memory(plt, rows, foot, out)
     for t in tasks:
-        monthly_cost(plt, [r for r in rows if r["task"] == t], baselines.get(t), utilisation,
+        monthly_cost(plt, [r for r in rows if r.task == t], baselines.get(t), utilisation,
                      f"Monthly cost vs monthly volume: {label(t)}", foot, f"monthly_cost_{file_stem(t)}", out)
     heatmap(plt, heat_rows, foot, out)
     return out

@@ -10,52 +10,41 @@ import io
 import math
 
 from bench import stats
-from bench.types import Cell, Record, by_cell, first_repeat
+from bench.types import COST_COLUMNS, SUMMARY_COLUMNS, Cell, Record, SummaryRow, by_cell, first_repeat
 from bench.safetext import md_cell, plain
 
-COLUMNS = [
-    "model", "task", "status", "n", "accuracy", "ci_low", "ci_high", "ci_method", "accuracy_lenient", "accuracy_strict", "valid_json",
-    "fact_recall", "truncated", "errors", "retries",
-    "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p95_s", "latency_p99_s",
-    "ttft_p50_s", "ttft_p90_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s",
-    "timed_requests", "repeats", "output_tokens", "output_tokens_per_s", "output_tokens_per_s_sd",
-    "batch_size", "engine", "load_s", "cold_start_s", "weights_bytes", "peak_rss_bytes", "torch_allocated_peak_bytes",
-    "torch_reserved_peak_bytes", "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
-    "energy_unavailable_reason", "gpu_other_processes", "client_lag_p99_s", "client_lag_samples", "device", "dtype", "reason",
-]
-
-
-def rows(records: list[Record], cells: list[Cell]) -> list[dict]:
+def rows(records: list[Record], cells: list[Cell]) -> list[SummaryRow]:
     """One row per cell, in the order the cells ran; accuracy counts an errored example as 0."""
     grouped = by_cell(records)
-    out = []
-    for c in cells:
-        timed = grouped.get((c.model, c.task), [])  # every repeat: timing statistics
-        recs = first_repeat(timed)  # the first repeat: accuracy and counts
-        scores = [float(r.score) for r in recs]
-        lo, hi, method = stats.accuracy_interval(scores) if scores else (math.nan, math.nan, "")
-        latencies = [r.latency_s for r in timed if r.latency_s is not None]
-        ttfts = [r.ttft_s for r in timed if r.ttft_s is not None]
-        tpots = [r.tpot_s for r in timed if r.tpot_s is not None]
-        out.append({
-            "model": c.model, "task": c.task, "status": c.status, "n": len(recs),
-            "accuracy": stats.mean(scores), "ci_low": lo, "ci_high": hi, "ci_method": method,
-            **scoring_extras(recs),
-            "truncated": sum(1 for r in recs if r.truncated), "errors": sum(1 for r in recs if r.error),
-            "retries": sum(r.retries or 0 for r in recs),
-            "latency_mean_s": stats.mean(latencies),
-            **{f"latency_p{q}_s": stats.percentile(latencies, q) for q in (50, 90, 95, 99)},
-            **{f"ttft_p{q}_s": stats.percentile(ttfts, q) for q in (50, 90, 95, 99)},
-            "tpot_p50_s": stats.percentile(tpots, 50),
-            "timed_requests": len(latencies), "repeats": c.repeats,
-            "output_tokens": sum(r.output_tokens or 0 for r in timed),  # all repeats, as tokens/s
-            **{k: getattr(c, k) for k in _FROM_CELL},
-            "reason": c.reason or "",
-        })
-    return out
+    return [_row(c, grouped.get((c.model, c.task), [])) for c in cells]
 
 
-# summary columns copied from the cell as they are
+def _row(c: Cell, timed: list[Record]) -> SummaryRow:
+    """timed: the cell's records of every repeat (timing statistics); accuracy and counts use the first."""
+    recs = first_repeat(timed)
+    scores = [float(r.score) for r in recs]
+    lo, hi, method = stats.accuracy_interval(scores) if scores else (math.nan, math.nan, "")
+    latencies = [r.latency_s for r in timed if r.latency_s is not None]
+    ttfts = [r.ttft_s for r in timed if r.ttft_s is not None]
+    tpots = [r.tpot_s for r in timed if r.tpot_s is not None]
+    return SummaryRow(
+        model=c.model, task=c.task, status=c.status, n=len(recs),
+        accuracy=stats.mean(scores), ci_low=lo, ci_high=hi, ci_method=method,
+        **scoring_extras(recs),
+        truncated=sum(1 for r in recs if r.truncated), errors=sum(1 for r in recs if r.error),
+        retries=sum(r.retries or 0 for r in recs),
+        latency_mean_s=stats.mean(latencies),
+        **{f"latency_p{q}_s": stats.percentile(latencies, q) for q in (50, 90, 95, 99)},
+        **{f"ttft_p{q}_s": stats.percentile(ttfts, q) for q in (50, 90, 95, 99)},
+        tpot_p50_s=stats.percentile(tpots, 50),
+        timed_requests=len(latencies), repeats=c.repeats,
+        output_tokens=sum(r.output_tokens or 0 for r in timed),  # all repeats, as tokens/s
+        **{k: getattr(c, k) for k in _FROM_CELL},
+        reason=c.reason or "",
+    )
+
+
+# summary fields copied from the cell as they are
 _FROM_CELL = ("output_tokens_per_s", "output_tokens_per_s_sd", "batch_size", "engine", "load_s", "cold_start_s",
               "weights_bytes", "peak_rss_bytes", "torch_allocated_peak_bytes", "torch_reserved_peak_bytes",
               "nvml_used_peak_bytes", "energy_j", "joules_per_output_token", "energy_source",
@@ -82,12 +71,15 @@ def scoring_extras(recs: list[Record]) -> dict:
             "fact_recall": stats.mean(facts) if facts else None}
 
 
-def to_csv(summary: list[dict], columns: list[str] = COLUMNS) -> str:
+def to_csv(summary: list[SummaryRow], priced: bool = False) -> str:
+    """summary.csv: the summary columns, then the cost columns when the rows are priced; a missing
+    value (None, nan) is an empty field."""
+    columns = SUMMARY_COLUMNS + (COST_COLUMNS if priced else [])
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    w.writeheader()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
     for row in summary:
-        w.writerow({k: "" if _missing(row[k]) else row[k] for k in columns})
+        w.writerow(["" if _missing(v) else v for v in (getattr(row, k) for k in columns)])
     return buf.getvalue()
 
 
@@ -95,22 +87,15 @@ def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
+# how a display column shows a value, by its kind ("": as it is)
+_FORMATS = {
+    "pct": lambda v: f"{100 * v:.1f}", "ms": lambda v: f"{1000 * v:.0f}", "ms2": lambda v: f"{1000 * v:.2f}",
+    "mib": lambda v: f"{v / 2**20:.0f}", "f1": lambda v: f"{v:.1f}", "f3": lambda v: f"{v:.3f}",
+}
+
+
 def _fmt(v, kind: str) -> str:
-    if _missing(v):
-        return "-"
-    if kind == "pct":
-        return f"{100 * v:.1f}"
-    if kind == "ms":
-        return f"{1000 * v:.0f}"
-    if kind == "mib":
-        return f"{v / 2**20:.0f}"
-    if kind == "f1":
-        return f"{v:.1f}"
-    if kind == "f3":
-        return f"{v:.3f}"
-    if kind == "ms2":
-        return f"{1000 * v:.2f}"
-    return str(v)
+    return "-" if _missing(v) else _FORMATS.get(kind, str)(v)
 
 
 # (header, key, format) of the printed and Markdown tables
@@ -132,12 +117,13 @@ OPTIONAL = {"accuracy": [("strict %", "accuracy_strict", "pct"), ("lenient %", "
                          ("facts %", "fact_recall", "pct")]}
 
 
-def display(summary: list[dict]) -> list[tuple]:
+def display(summary: list[SummaryRow]) -> list[tuple]:
     """The columns of the printed tables for these rows."""
     def wanted(key: str) -> bool:
         if key in ("accuracy_lenient", "accuracy_strict"):
-            return any(not _missing(r.get(key)) and not math.isclose(r[key], r["accuracy"]) for r in summary)
-        return any(not _missing(r.get(key)) for r in summary)
+            return any(not _missing(getattr(r, key)) and not math.isclose(getattr(r, key), r.accuracy)
+                       for r in summary)
+        return any(not _missing(getattr(r, key)) for r in summary)
 
     out = []
     for col in DISPLAY:
@@ -147,21 +133,21 @@ def display(summary: list[dict]) -> list[tuple]:
     return out
 
 
-def cells(row: dict, columns: list[tuple]) -> list[str]:
+def cells(row: SummaryRow, columns: list[tuple]) -> list[str]:
     """The formatted values of one summary row for the given display columns."""
     out = []
     for _, key, kind in columns:
         if kind == "ci":
-            out.append("-" if _missing(row["ci_low"]) else f"{100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f}")
+            out.append("-" if _missing(row.ci_low) else f"{100 * row.ci_low:.1f}-{100 * row.ci_high:.1f}")
         elif kind == "tps":  # tokens/s, and its spread across repeats when there are several
-            tps, sd = row["output_tokens_per_s"], row["output_tokens_per_s_sd"]
+            tps, sd = row.output_tokens_per_s, row.output_tokens_per_s_sd
             out.append(_fmt(tps, "f1") + ("" if _missing(sd) else f" ±{sd:.1f}"))
         else:
-            out.append(plain(_fmt(row.get(key), kind)))
+            out.append(plain(_fmt(getattr(row, key), kind)))
     return out
 
 
-def to_markdown(summary: list[dict], title: str, notes: list[str]) -> str:
+def to_markdown(summary: list[SummaryRow], title: str, notes: list[str]) -> str:
     columns = display(summary)
     head = [h for h, _, _ in columns]
     lines = [f"# {md_cell(title)}", ""] + [f"> {md_cell(n)}" for n in notes] + ([""] if notes else [])
@@ -187,29 +173,29 @@ CLIENT_LAG_WARN_S = 0.010
 CLIENT_LAG_MIN_SAMPLES = 100
 
 
-def warnings(summary: list[dict]) -> list[str]:
+def warnings(summary: list[SummaryRow]) -> list[str]:
     """Figures that a reader must not take at face value."""
-    out = [f"{r['model']} x {r['task']}: the API client was the bottleneck (event-loop lag p99 "
-           f"{1000 * r['client_lag_p99_s']:.0f} ms): its ttft and latency include client delay; "
+    out = [f"{r.model} x {r.task}: the API client was the bottleneck (event-loop lag p99 "
+           f"{1000 * r.client_lag_p99_s:.0f} ms): its ttft and latency include client delay; "
            f"lower the model's concurrency" for r in summary
-           if (r.get("client_lag_p99_s") or 0) > CLIENT_LAG_WARN_S
-           and (r.get("client_lag_samples") is None or r["client_lag_samples"] >= CLIENT_LAG_MIN_SAMPLES)]
-    out += [f"{r['model']} x {r['task']}: other processes were using the GPU when the cell started "
-            f"(pids {', '.join(str(r['gpu_other_pids']).split())}): its timings and memory may be disturbed"
-            for r in summary if r.get("gpu_other_processes")]
+           if (r.client_lag_p99_s or 0) > CLIENT_LAG_WARN_S
+           and (r.client_lag_samples is None or r.client_lag_samples >= CLIENT_LAG_MIN_SAMPLES)]
+    out += [f"{r.model} x {r.task}: other processes were using the GPU when the cell started "
+            f"(pids {', '.join(str(r.gpu_other_pids).split())}): its timings and memory may be disturbed"
+            for r in summary if r.gpu_other_processes]
     return out
 
 
-def unfinished(summary: list[dict]) -> list[str]:
+def unfinished(summary: list[SummaryRow]) -> list[str]:
     """One line per model and reason: "m (3 cells: a, b, c): why"."""
     by_reason: dict[tuple[str, str], list[str]] = {}
     for r in summary:
-        if r["reason"]:
-            by_reason.setdefault((r["model"], r["reason"]), []).append(r["task"])
+        if r.reason:
+            by_reason.setdefault((r.model, r.reason), []).append(r.task)
     return [f"{m} x {', '.join(ts)}: {why}" for (m, why), ts in by_reason.items()]
 
 
-def to_text(summary: list[dict]) -> str:
+def to_text(summary: list[SummaryRow]) -> str:
     """A fixed-width table for the terminal, then the reasons of cells that did not finish."""
     columns = display(summary)
     head = [h for h, _, _ in columns]

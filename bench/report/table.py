@@ -3,119 +3,113 @@ over every task it ran. Costs are recomputed from records with the report's pric
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from bench import cost, stats
 from bench.report import summary
 from bench.report.runs import Merged
-from bench.types import by_cell, first_repeat
+from bench.types import PooledRow, SummaryRow, by_cell, first_repeat
 from bench.safetext import md_cell, plain
 
-COST_COLUMNS = [
-    "cost_usd", "usd_per_1k_requests", "usd_per_mtok_out", "usd_per_correct", "energy_usd", "requests_per_s",
-    "capacity_source", "break_even_vs", "break_even_requests_per_month", "self_hosted_cheaper_from_per_month", "price_source",
-    "prices_as_of", "run_id",
-]
-
-
-def priced_rows(merged: Merged, utilisation: float, baseline: str | None = None) -> list[dict]:
-    """summary.rows() plus every cost column, for each merged cell."""
-    rows = summary.rows(merged.records, merged.cells)
+def priced_rows(merged: Merged, utilisation: float, baseline: str | None = None) -> list[SummaryRow]:
+    """summary.rows() with every cost field set, for each merged cell."""
     grouped = by_cell(merged.records)
     cells = {(c.model, c.task): c for c in merged.cells}
-    for row in rows:
-        key = (row["model"], row["task"])
-        p = merged.pricing.get(row["model"], cost.Pricing())
+    rows = []
+    for row in summary.rows(merged.records, merged.cells):
+        key = (row.model, row.task)
+        p = merged.pricing.get(row.model, cost.Pricing())
         c = cost.cell_cost(grouped.get(key, []), p, cells[key].concurrency,
-                           None if math.isnan(row["accuracy"]) else row["accuracy"], cells[key].energy_j)
-        row.update(cost=c, pricing=p, cost_usd=c.cost_usd, usd_per_1k_requests=c.usd_per_1k_requests,
-                   usd_per_mtok_out=c.usd_per_mtok_out, usd_per_correct=c.usd_per_correct,
-                   energy_usd=c.energy_usd,
-                   price_source=merged.price_source.get(row["model"], ""), prices_as_of=p.prices_as_of,
-                   run_id=merged.run_of[key], break_even_vs=None, break_even_requests_per_month=None,
-                   self_hosted_cheaper_from_per_month=None, **capacity_of(c, p, merged.capacity.get(key)))
+                           None if math.isnan(row.accuracy) else row.accuracy, cells[key].energy_j)
+        rps, source = capacity_of(c, p, merged.capacity.get(key))
+        rows.append(dataclasses.replace(
+            row, cost=c, pricing=p, cost_usd=c.cost_usd, usd_per_1k_requests=c.usd_per_1k_requests,
+            usd_per_mtok_out=c.usd_per_mtok_out, usd_per_correct=c.usd_per_correct, energy_usd=c.energy_usd,
+            price_source=merged.price_source.get(row.model, ""), prices_as_of=p.prices_as_of,
+            run_id=merged.run_of[key], requests_per_s=rps, capacity_source=source))
     _break_evens(rows, utilisation, baseline)
     return rows
 
 
-def capacity_of(c: cost.CellCost, p: cost.Pricing, sweep: dict | None) -> dict:
+def capacity_of(c: cost.CellCost, p: cost.Pricing, sweep: dict | None) -> tuple[float | None, str | None]:
     """One box's requests/s for monthly cost and break-even, and where it came from: a sweep's
     capacity at its latency target when there is one, else the run's own figure (1 / box seconds)."""
     if not p.hourly:
-        return {"requests_per_s": None, "capacity_source": None}
+        return None, None
     if sweep is not None:
-        return {"requests_per_s": sweep["capacity_requests_per_s"],
-                "capacity_source": f"sweep {sweep['sweep_id']}: p95 <= {sweep['slo_p95_ms']:g} ms at "
-                                   f"{str(sweep.get('kind') or 'level').replace('_', ' ')} {sweep.get('capacity_level')}"}
-    return {"requests_per_s": c.requests_per_s, "capacity_source": "run" if c.requests_per_s else None}
+        return sweep["capacity_requests_per_s"], (
+            f"sweep {sweep['sweep_id']}: p95 <= {sweep['slo_p95_ms']:g} ms at "
+            f"{str(sweep.get('kind') or 'level').replace('_', ' ')} {sweep.get('capacity_level')}")
+    return c.requests_per_s, "run" if c.requests_per_s else None
 
 
-def baseline_for(rows: list[dict], task: str, baseline: str | None) -> dict | None:
+def baseline_for(rows: list[SummaryRow], task: str, baseline: str | None) -> SummaryRow | None:
     """The API model a self-hosted one is weighed against on a task: the one named, else the most
     accurate token-priced model (the one a smaller model would replace), cheaper one on a tie."""
-    apis = [r for r in rows if r["task"] == task and not r["pricing"].hourly and r["usd_per_1k_requests"] is not None
-            and r["status"] == "ok"]
+    apis = [r for r in rows if r.task == task and not r.pricing.hourly and r.usd_per_1k_requests is not None
+            and r.status == "ok"]
     if baseline is not None:
-        return next((r for r in apis if r["model"] == baseline), None)
-    return min(apis, key=lambda r: (-r["accuracy"], r["usd_per_1k_requests"]), default=None)
+        return next((r for r in apis if r.model == baseline), None)
+    return min(apis, key=lambda r: (-r.accuracy, r.usd_per_1k_requests), default=None)
 
 
-def _break_evens(rows: list[dict], utilisation: float, baseline: str | None) -> None:
+def _break_evens(rows: list[SummaryRow], utilisation: float, baseline: str | None) -> None:
     for row in rows:
-        p = row["pricing"]
-        if not p.hourly or row["requests_per_s"] is None or p.usd_per_hour is None:
+        p = row.pricing
+        if not p.hourly or row.requests_per_s is None or p.usd_per_hour is None:
             continue
-        api = baseline_for(rows, row["task"], baseline)
+        api = baseline_for(rows, row.task, baseline)
         if api is None:
             continue
-        row["break_even_vs"] = api["model"]
-        be = cost.break_even(api["cost"].usd_per_request, p.usd_per_hour, row["requests_per_s"], utilisation)
+        row.break_even_vs = api.model
+        be = cost.break_even(api.cost.usd_per_request, p.usd_per_hour, row.requests_per_s, utilisation)
         if be is not None:
-            row["break_even_requests_per_month"] = be.first_volume
-            row["self_hosted_cheaper_from_per_month"] = be.always_from
+            row.break_even_requests_per_month = be.first_volume
+            row.self_hosted_cheaper_from_per_month = be.always_from
 
 
-def pooled_tasks(rows: list[dict]) -> list[str]:
+def pooled_tasks(rows: list[SummaryRow]) -> list[str]:
     """The tasks every model with results finished: pooling one model over an easier or harder
     mix of tasks than another would compare the mixes, not the models."""
     done: dict[str, set[str]] = {}
     for r in rows:
-        if r["status"] == "ok" and r["n"]:
-            done.setdefault(r["model"], set()).add(r["task"])
+        if r.status == "ok" and r.n:
+            done.setdefault(r.model, set()).add(r.task)
     return sorted(set.intersection(*done.values())) if done else []
 
 
-def pooled_title(overall: list[dict], names: bool = True) -> str:
+def pooled_title(overall: list[PooledRow], names: bool = True) -> str:
     """'all 3 tasks pooled', or which tasks when some model did not run them all (named in tables;
     plots, short of room, only say how many)."""
     if not overall:
         return ""
-    tasks, of = overall[0]["pooled_tasks"], overall[0]["tasks_reported"]
+    tasks, of = overall[0].pooled_tasks, overall[0].tasks_reported
     if len(tasks) == of:
         return f"all {of} tasks pooled"
     return f"{len(tasks)} of {of} tasks pooled (" + (f"those every model ran: {', '.join(tasks)})" if names
                                                       else "those every model ran)")
 
 
-def overall_rows(rows: list[dict], merged: Merged) -> list[dict]:
+def overall_rows(rows: list[SummaryRow], merged: Merged) -> list[PooledRow]:
     """One row per model over the tasks every model ran (examples pooled), so that each model is
     pooled over the same mix."""
     tasks = pooled_tasks(rows)
-    reported = len({r["task"] for r in rows})
+    reported = len({r.task for r in rows})
     grouped = by_cell(merged.records)
     cells = {(c.model, c.task): c for c in merged.cells}
     out = []
     if not tasks:
         return out
-    for model in dict.fromkeys(r["model"] for r in rows):
-        mine = [r for r in rows if r["model"] == model and r["status"] == "ok" and r["n"] and r["task"] in tasks]
+    for model in dict.fromkeys(r.model for r in rows):
+        mine = [r for r in rows if r.model == model and r.status == "ok" and r.n and r.task in tasks]
         if len(mine) != len(tasks):
             continue
         recs = [x for t in tasks for x in grouped[(model, t)]]
         first = [float(x.score) for x in first_repeat(recs)]
         acc = stats.mean(first)
         lo, hi, method = stats.accuracy_interval(first)
-        p = mine[0]["pricing"]
+        p = mine[0].pricing
         # records of each cell priced with that cell's concurrency, then pooled
         priced = [cost.cell_cost(grouped[(model, t)], p, cells[(model, t)].concurrency, None) for t in tasks]
         known = all(c.cost_usd is not None for c in priced)
@@ -123,12 +117,11 @@ def overall_rows(rows: list[dict], merged: Merged) -> list[dict]:
         n_all = sum(c.requests for c in priced)
         per_request = None if total is None or not n_all else total / n_all
         latencies = [x.latency_s for x in recs if x.latency_s is not None]
-        out.append({"model": model, "task": "overall", "tasks": len(tasks), "pooled_tasks": tasks,
-                    "tasks_reported": reported, "n": len(first), "accuracy": acc,
-                    "ci_low": lo, "ci_high": hi, "ci_method": method, "latency_p95_s": stats.percentile(latencies, 95),
-                    "usd_per_1k_requests": None if per_request is None else 1000 * per_request,
-                    "usd_per_correct": None if per_request is None or not acc else per_request / acc,
-                    "pricing": p})
+        out.append(PooledRow(model=model, pooled_tasks=tasks, tasks_reported=reported, n=len(first), accuracy=acc,
+                             ci_low=lo, ci_high=hi, ci_method=method, latency_p95_s=stats.percentile(latencies, 95),
+                             usd_per_1k_requests=None if per_request is None else 1000 * per_request,
+                             usd_per_correct=None if per_request is None or not acc else per_request / acc,
+                             pricing=p))
     return out
 
 
@@ -154,29 +147,29 @@ COST_HEAD = ["model", "task", "acc %", "priced by", "$ / 1k req", "$ / 1M out to
              "energy $", "req/s (1 box)", "capacity from", "break-even req/month", "cheaper from req/month", "vs API", "price date"]
 
 
-def cost_cells(r: dict) -> list[str]:
-    p = r["pricing"]
+def cost_cells(r: SummaryRow) -> list[str]:
+    p = r.pricing
     priced_by = (f"{p.hardware} ${p.usd_per_hour:g}/h" if p.hourly and p.usd_per_hour is not None
                  else "tokens" if p.known else "unpriced")
-    hourly = p.hourly and r["break_even_vs"]
-    return [r["model"], r["task"], "-" if math.isnan(r["accuracy"]) else f"{100 * r['accuracy']:.1f}", priced_by,
-            _money(r["usd_per_1k_requests"]), _money(r["usd_per_mtok_out"]), _money(r["usd_per_correct"]),
-            "-" if r["energy_j"] is None else f"{r['energy_j']:.1f}", _money(r["energy_usd"]),
-            "-" if r["requests_per_s"] is None else f"{r['requests_per_s']:.2f}",
-            "sweep" if (r.get("capacity_source") or "").startswith("sweep") else r.get("capacity_source") or "-",
-            _volume(r["break_even_requests_per_month"]) if hourly else "-",
-            _volume(r["self_hosted_cheaper_from_per_month"]) if hourly else "-",
-            r["break_even_vs"] or "-", p.prices_as_of or "-"]
+    hourly = p.hourly and r.break_even_vs
+    return [r.model, r.task, "-" if math.isnan(r.accuracy) else f"{100 * r.accuracy:.1f}", priced_by,
+            _money(r.usd_per_1k_requests), _money(r.usd_per_mtok_out), _money(r.usd_per_correct),
+            "-" if r.energy_j is None else f"{r.energy_j:.1f}", _money(r.energy_usd),
+            "-" if r.requests_per_s is None else f"{r.requests_per_s:.2f}",
+            "sweep" if (r.capacity_source or "").startswith("sweep") else r.capacity_source or "-",
+            _volume(r.break_even_requests_per_month) if hourly else "-",
+            _volume(r.self_hosted_cheaper_from_per_month) if hourly else "-",
+            r.break_even_vs or "-", p.prices_as_of or "-"]
 
 
 OVERALL_HEAD = ["model", "tasks", "n", "acc %", "95% CI", "lat p95 ms", "$ / 1k req", "$ / correct"]
 
 
-def overall_cells(r: dict) -> list[str]:
-    ci = "-" if math.isnan(r["ci_low"]) else f"{100 * r['ci_low']:.1f}-{100 * r['ci_high']:.1f}"
-    lat = "-" if math.isnan(r["latency_p95_s"]) else f"{1000 * r['latency_p95_s']:.0f}"
-    return [r["model"], str(r["tasks"]), str(r["n"]), f"{100 * r['accuracy']:.1f}", ci, lat,
-            _money(r["usd_per_1k_requests"]), _money(r["usd_per_correct"])]
+def overall_cells(r: PooledRow) -> list[str]:
+    ci = "-" if math.isnan(r.ci_low) else f"{100 * r.ci_low:.1f}-{100 * r.ci_high:.1f}"
+    lat = "-" if math.isnan(r.latency_p95_s) else f"{1000 * r.latency_p95_s:.0f}"
+    return [r.model, str(r.tasks), str(r.n), f"{100 * r.accuracy:.1f}", ci, lat,
+            _money(r.usd_per_1k_requests), _money(r.usd_per_correct)]
 
 
 def markdown_table(head: list[str], body: list[list[str]]) -> list[str]:

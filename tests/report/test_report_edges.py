@@ -55,7 +55,7 @@ def test_every_plot_survives_intervals_on_the_wrong_side_or_missing(tmp_path):
     merged = build.load([run], None)
     rows, overall, baselines = build.tables(merged, 0.5, None)
     for r, (lo, hi) in zip(rows + overall, [(1.0, 0.9), (math.nan, math.nan), (0.5, 0.2), (-1e-17, math.inf)]):
-        r["ci_low"], r["ci_high"] = lo, hi
+        r.ci_low, r.ci_high = lo, hi
     figures = plots.draw_all(merged, rows, overall, baselines, 0.5)
     assert sorted(figures) == sorted(plot_files(["t1"]))
 

@@ -26,15 +26,15 @@ def test_accuracy_counts_errors_as_wrong_and_reports_them():
     records = [rec("m", "t", 1.0), rec("m", "t", 1.0), rec("m", "t", 0.0, error="HTTP 500", latency_s=None,
                                                              finish_reason="error", retries=2)]
     (row,) = summary.rows(records, [cell("m", "t")])
-    assert math.isclose(row["accuracy"], 2 / 3) and row["errors"] == 1 and row["retries"] == 2
-    assert row["ci_method"] == "wilson" and row["ci_low"] < 2 / 3 < row["ci_high"]
-    assert row["latency_p50_s"] == 0.1  # the errored request has no latency
+    assert math.isclose(row.accuracy, 2 / 3) and row.errors == 1 and row.retries == 2
+    assert row.ci_method == "wilson" and row.ci_low < 2 / 3 < row.ci_high
+    assert row.latency_p50_s == 0.1  # the errored request has no latency
 
 
 def test_partial_credit_uses_bootstrap():
     records = [rec("m", "t", s) for s in (0.2, 0.4, 1.0, 0.8)]
     (row,) = summary.rows(records, [cell("m", "t")])
-    assert row["ci_method"] == "bootstrap" and math.isclose(row["accuracy"], 0.6)
+    assert row.ci_method == "bootstrap" and math.isclose(row.accuracy, 0.6)
 
 
 def test_unfinished_cells_grouped_by_model_and_reason():
@@ -71,12 +71,12 @@ def test_csv_leaves_missing_values_empty():
 def test_lenient_column_only_where_it_differs():
     same = [rec("m", "t", 1.0, score_lenient=1.0), rec("m", "t", 0.0, score_lenient=0.0)]
     rows = summary.rows(same, [cell("m", "t")])
-    assert rows[0]["accuracy_lenient"] == 0.5
+    assert rows[0].accuracy_lenient == 0.5
     assert "lenient %" not in summary.to_text(rows)
     differs = [rec("m", "t", 1.0, score_lenient=1.0), rec("m", "t", 0.0, score_lenient=1.0),
                rec("m", "t", 0.0, error="HTTP 500")]  # an error counts as 0 in both readings
     rows = summary.rows(differs, [cell("m", "t")])
-    assert math.isclose(rows[0]["accuracy_lenient"], 2 / 3)
+    assert math.isclose(rows[0].accuracy_lenient, 2 / 3)
     text = summary.to_text(rows)
     assert "lenient %" in text and "66.7" in text
     assert "lenient %" in summary.to_markdown(rows, "t", [])
@@ -91,10 +91,10 @@ def test_valid_json_and_facts_columns_only_for_tasks_that_have_them():
                rec("m", "sum", 0.6, score_details={"lcs": 4, "facts": {"a": True, "b": True}, "fact_recall": 1.0}),
                rec("m", "cls", 1.0)]
     rows = summary.rows(records, [cell("m", "inv"), cell("m", "sum"), cell("m", "cls")])
-    by_task = {r["task"]: r for r in rows}
-    assert math.isclose(by_task["inv"]["valid_json"], 1 / 3) and by_task["inv"]["fact_recall"] is None
-    assert math.isclose(by_task["sum"]["fact_recall"], 0.75) and by_task["sum"]["valid_json"] is None
-    assert by_task["cls"]["valid_json"] is None and by_task["cls"]["accuracy_lenient"] is None
+    by_task = {r.task: r for r in rows}
+    assert math.isclose(by_task["inv"].valid_json, 1 / 3) and by_task["inv"].fact_recall is None
+    assert math.isclose(by_task["sum"].fact_recall, 0.75) and by_task["sum"].valid_json is None
+    assert by_task["cls"].valid_json is None and by_task["cls"].accuracy_lenient is None
     text = summary.to_text(rows)
     assert "valid JSON %" in text and "facts %" in text and "33.3" in text and "75.0" in text
     plain = summary.to_text(summary.rows([rec("m", "cls", 1.0)], [cell("m", "cls")]))
@@ -105,6 +105,6 @@ def test_strict_column_when_a_label_task_scores_the_lenient_reading():
     records = [rec("m", "t", 1.0, score_lenient=1.0, score_details={"strict": 0.0}),
                rec("m", "t", 1.0, score_lenient=1.0, score_details={"strict": 1.0})]
     rows = summary.rows(records, [cell("m", "t")])
-    assert rows[0]["accuracy"] == 1.0 and rows[0]["accuracy_strict"] == 0.5
+    assert rows[0].accuracy == 1.0 and rows[0].accuracy_strict == 0.5
     text = summary.to_text(rows)
     assert "strict %" in text and "lenient %" not in text  # lenient is the accuracy itself here
