@@ -55,15 +55,8 @@ def _selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tasks", metavar="X,Y", help="only these tasks (task file names without .toml)")
 
 
-def _running(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N examples of each task")
-    p.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
-                   help="where run folders are created (default: results)")
-    p.add_argument("--device", metavar="DEV", help="run local models on this device: auto, cpu, cuda, cuda:N, mps")
-    p.add_argument("--repeats", type=int, default=1, metavar="N",
-                   help="run each example N times: timing statistics use all, accuracy the first (API calls cost N times)")
-    p.add_argument("--speed", action="store_true",
-                   help="local models generate exactly max_new_tokens per row (EOS ignored): tokens/s at a known length")
+def _placement(p: argparse.ArgumentParser) -> None:
+    """Where local models run and how many models at once (`run`, and `demo` to try them)."""
     p.add_argument("--parallel", type=int, metavar="N",
                    help="run at most N models at once (default: one local model per GPU, on a machine without "
                         "GPUs one at a time, API models beside them); 1 gives isolated timings")
@@ -76,6 +69,18 @@ def _running(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ray-address", metavar="ADDR",
                    help="with --executor ray: the cluster's HOST:PORT, ray://HOST:PORT or auto "
                         "(default: a Ray instance started on this machine)")
+
+
+def _running(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N examples of each task")
+    p.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
+                   help="where run folders are created (default: results)")
+    p.add_argument("--device", metavar="DEV", help="run local models on this device: auto, cpu, cuda, cuda:N, mps")
+    p.add_argument("--repeats", type=int, default=1, metavar="N",
+                   help="run each example N times: timing statistics use all, accuracy the first (API calls cost N times)")
+    p.add_argument("--speed", action="store_true",
+                   help="local models generate exactly max_new_tokens per row (EOS ignored): tokens/s at a known length")
+    _placement(p)
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
                    help="continue a stopped run: only examples without an answer run (its options are reused)")
     p.add_argument("--force", action="store_true",
@@ -116,6 +121,7 @@ def _demo_parser(sub) -> None:
     demo.add_argument("--tasks", metavar="X,Y", help="only these tasks")
     demo.add_argument("--limit", type=int, default=16, metavar="N", help="examples per task (default: 16)")
     demo.add_argument("--out", type=Path, default=Path("results"), metavar="DIR")
+    _placement(demo)
 
 
 def _list_parser(sub) -> None:
@@ -247,7 +253,8 @@ def _demo(args) -> int:
     if args.command == "run" and (args.models or args.device or args.config != Path("models.toml")):
         raise InputError("--demo builds its own two models: drop --models, --config and --device")
     limit = 16 if args.limit is None else args.limit
-    return run_demo(tasks_dir=args.tasks_dir, tasks=args.tasks, limit=limit, out=args.out)[1]
+    return run_demo(tasks_dir=args.tasks_dir, tasks=args.tasks, limit=limit, out=args.out,
+                    executor=args.executor or "local", ray_address=args.ray_address, **_placing(args))[1]
 
 
 def _list(args) -> int:

@@ -52,11 +52,12 @@ def local_tasks(tasks_dir: Path) -> list[str]:
 
 
 def run_demo(*, tasks_dir: Path = Path("tasks"), tasks: str | None = None, limit: int = 16,
-             out: Path = Path("results")) -> tuple[Path, int]:
+             out: Path = Path("results"), **placing) -> tuple[Path, int]:
+    """The demo run; placing: Options' parallel, devices, executor and ray_address (to try them)."""
     if tasks is None:
         tasks = ",".join(local_tasks(tasks_dir))
     opts = Options(tasks_dir=tasks_dir, tasks=tasks, limit=limit, out=out, title="DEMO run", notes=[WARNING],
-                   resumable=False)  # its models.toml lives in a temporary folder
+                   resumable=False, **placing)  # its models.toml lives in a temporary folder
     prepare_tasks(opts)  # a bad task folder or --limit fails before time goes into building models
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         opts.config = write_models(Path(tmp), tasks_dir)
