@@ -96,6 +96,14 @@ def test_bad_devices_or_parallel_stop_before_anything(tiny_models, tmp_path, fla
     assert not (tmp_path / "res").exists()
 
 
+def test_the_demo_takes_the_placing_flags(tmp_path):
+    """`bench demo --parallel/--devices/--executor` reach its run (the way to try them anywhere)."""
+    out = cli("demo", "--tasks", "ticket_routing", "--limit", "1", "--parallel", "0", "--out", str(tmp_path / "res"))
+    assert out.returncode == 2 and out.stderr.strip().endswith(
+        "error: --parallel 0: must be at least 1 (1 runs one model at a time: isolated timings)"), out.stderr
+    assert not (tmp_path / "res").exists()
+
+
 def test_a_model_needing_more_gpus_than_the_run_has_is_bad_input(tiny_models, tmp_path):
     cfg = tmp_path / "models.toml"
     cfg.write_text(f'[models.big]\nbackend = "transformers"\nmodel = "{tiny_models["tiny-chat"]}"\n'
