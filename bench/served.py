@@ -5,12 +5,13 @@ with the reason; the other models run."""
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 from bench.config import ClientOptions, OpenAIModel, ServedModel
-from bench.launch import gpu_env
+from bench.launch import Stopped, gpu_env
 from bench.planning import Plan
 from bench.recording import Recorder
 from bench.types import Cell
@@ -32,13 +33,16 @@ def log_path(run_dir: Path, name: str) -> Path:
 
 
 @contextmanager
-def started(spec: ServedModel, log: Path, env: dict[str, str] | None = None) -> Iterator[ManagedServer]:
+def started(spec: ServedModel, log: Path, env: dict[str, str] | None = None,
+            stop: threading.Event | None = None) -> Iterator[ManagedServer]:
     """A ready server, stopped on the way out; ServerUnavailable / ServerError when it cannot be.
-    env: added to the server's environment (CUDA_VISIBLE_DEVICES: the GPUs it was given)."""
+    env: added to the server's environment (CUDA_VISIBLE_DEVICES: the GPUs it was given). stop:
+    set when the run stops; the wait for readiness then ends at once and launch.Stopped is raised."""
     server = ManagedServer(spec, log, env)
     try:
         server.start()
-        server.wait_ready()
+        if server.wait_ready(stop) is None:
+            raise Stopped()
         yield server
     finally:
         server.stop()
@@ -77,7 +81,7 @@ def run_served_model(name: str, spec: ServedModel, plans: dict[str, Plan], recor
         return cells
 
     try:
-        with started(spec, log_path(run_dir, name), gpu_env(gpus)) as server:
+        with started(spec, log_path(run_dir, name), gpu_env(gpus), stop) as server:
             info = {**server.info(), "log": f"{SERVERS_DIR}/{name}.log"}  # relative to the run folder
 
             def with_server(model: str, entry: dict) -> None:

@@ -213,11 +213,14 @@ class ManagedServer:
     def exit_code(self) -> int | None:
         return None if self.proc is None else self.proc.poll()
 
-    def wait_ready(self) -> float:
-        """Poll ready_path until it answers 200; returns seconds from start to ready."""
+    def wait_ready(self, stop: threading.Event | None = None) -> float | None:
+        """Poll ready_path until it answers 200; returns seconds from start to ready, or None as
+        soon as `stop` is set (the run is stopping: Ctrl-C does not reach the server's own session)."""
         path = self.spec.ready_path or READY_PATH[self.spec.server]
         deadline = self._t0 + self.spec.ready_timeout_s
         while True:
+            if stop is not None and stop.is_set():
+                return None
             code = self.exit_code()
             if code is not None:
                 raise ServerError(f"the server exited ({_how(code)}) before it was ready; see {self.log_path}; "

@@ -274,6 +274,35 @@ def test_stopping_the_run_stops_the_server(tmp_path, how):
     assert pid_gone(pid), f"server {pid} outlived the run ({how})"
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_the_run_while_its_server_loads_stops_at_once(tmp_path, sig):
+    """The server is in its own session (Ctrl-C does not reach it) and the model runs in a thread
+    of the parent: the wait for readiness must hear the stop, not last ready_timeout_s."""
+    pid_file = tmp_path / "server.pid"
+    command = f"{sys.executable} {FAKE} --port {{port}} --never-ready --pid-file {pid_file}"
+    config = served_toml(tmp_path, command=command, ready_timeout_s=300)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "--config", str(config), "--tasks-dir", str(TASKS),
+                             "--tasks", "ticket_routing", "--limit", "2", "--out", str(tmp_path / "res")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not pid_file.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(1.0)  # the parent polls readiness
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("the run went on waiting for its server after the stop")
+    assert proc.returncode == 130 and "resume with" in err, err
+    assert time.monotonic() - t0 < 30
+    assert pid_gone(int(pid_file.read_text())), "the server outlived the run"
+
+
 def test_a_server_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path):
     pid_file = tmp_path / "server.pid"
     command = f"{sys.executable} {FAKE} --port {{port}} --ignore-term --pid-file {pid_file}"
