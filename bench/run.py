@@ -86,6 +86,8 @@ def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
         fields["title"] = man["title"]
     if isinstance(man.get("notes"), list):
         fields["notes"] = [str(n) for n in man["notes"]]
+    if given.get("executor") == "local" and "ray_address" not in given:  # the run's cluster is left
+        fields["ray_address"] = None
     return Options(**{**fields, **given}, out=folder.parent, resume=folder, force=force)
 
 
@@ -118,6 +120,9 @@ def prepare(opts: Options) -> Prepared:
     """Parse and check the configs and the tasks; raise InputError on any mistake."""
     if opts.device is not None and not re.match(DEVICE_RE, opts.device):
         raise InputError(f"--device {opts.device!r}: use auto, cpu, cuda, cuda:N or mps")
+    if opts.ray_address is not None and opts.executor != "ray":  # it would run every model here, silently
+        raise InputError(f"--ray-address {opts.ray_address}: only used with --executor ray; add --executor ray "
+                         f"to run local models on that Ray cluster")
     models_cfg = load_models(opts.config)
     if not models_cfg.models:
         raise InputError(f"{opts.config}: no models defined; add a [models.NAME] table (see docs/models.md)")

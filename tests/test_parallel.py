@@ -115,6 +115,36 @@ def test_a_model_needing_more_gpus_than_the_run_has_is_bad_input(tiny_models, tm
     assert not (tmp_path / "res").exists()
 
 
+def test_a_ray_address_without_the_ray_executor_is_bad_input(tmp_path):
+    """--ray-address alone would run every model here, silently: on a new run and on a resume
+    (whose executor is the run's), it is one line and exit 2; --executor local on the resume of
+    a Ray run drops the run's address."""
+    with FakeAPI(reply=right_queue) as api:
+        cfg = tmp_path / "models.toml"
+        cfg.write_text(api_table("gpt-fake", api), encoding="utf-8")
+        out = cli("--config", str(cfg), *ARGS, "--limit", "2", "--out", str(tmp_path / "res"),
+                  "--ray-address", "10.0.0.5:6379", E2E_KEY=SENTINEL)
+        assert out.returncode == 2 and out.stderr.strip() == (
+            "error: --ray-address 10.0.0.5:6379: only used with --executor ray; add --executor ray to run "
+            "local models on that Ray cluster"), out.stderr
+        assert not (tmp_path / "res").exists()
+        done = cli("--config", str(cfg), *ARGS, "--limit", "2", "--out", str(tmp_path / "res"), E2E_KEY=SENTINEL)
+        assert done.returncode == 0, done.stderr
+        (run,) = (tmp_path / "res").iterdir()
+        before = (run / "manifest.json").read_bytes()
+        again = cli("--resume", str(run), "--ray-address", "10.0.0.5:6379", E2E_KEY=SENTINEL)
+        assert again.returncode == 2 and again.stderr.strip().startswith(
+            "error: --ray-address 10.0.0.5:6379: only used with --executor ray"), again.stderr
+        assert (run / "manifest.json").read_bytes() == before  # nothing written
+        man = json.loads(before)
+        man["options"].update(executor="ray", ray_address="10.0.0.5:6379")  # as a Ray run's manifest says
+        (run / "manifest.json").write_text(json.dumps(man), encoding="utf-8")
+        local = cli("--resume", str(run), "--executor", "local", E2E_KEY=SENTINEL)
+    assert local.returncode == 0, local.stderr
+    options = json.loads((run / "manifest.json").read_text())["options"]
+    assert (options["executor"], options["ray_address"]) == ("local", None)
+
+
 def test_ctrl_c_in_a_parallel_run_stops_every_model_and_resumes(tiny_models, tmp_path):
     with FakeAPI(ttft_s=0.5, reply=right_queue) as api:
         cfg = config(tmp_path, tiny_models, api)
