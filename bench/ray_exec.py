@@ -80,7 +80,7 @@ def cluster_gpus(ray) -> list[int]:
 def gpus_needed(spec, device: str | None, has_gpus: bool) -> int:
     """GPUs a local model's task asks for: none on CPU (or MPS, or `auto` on a cluster without
     GPUs), else the model's `gpus` (a device_map model spreads over them)."""
-    effective = spec.device if spec.device_map or device is None else device
+    effective = device if device is not None and spec.follows_device_flag() else spec.device
     return 0 if effective in ("cpu", "mps") or (effective == "auto" and not has_gpus) else spec.gpu_count()
 
 
@@ -200,7 +200,7 @@ class RayLauncher:
         # the queue lives on the driver's node: a worker node that dies takes only its task with it
         here = NodeAffinitySchedulingStrategy(self.ray.get_runtime_context().get_node_id(), soft=False)
         channel = Queue(actor_options={"num_cpus": 0, "scheduling_strategy": here})
-        if wanted and not spec.device_map and (device or spec.device).startswith("cuda:"):
+        if wanted and spec.follows_device_flag() and (device or spec.device).startswith("cuda:"):
             device = "cuda:0"  # Ray shows the task only its own GPUs, numbered from 0
         task = self._task.options(num_gpus=wanted, num_cpus=1)
         return RayHandle(task.remote(spec, device, str(spec_dir), jobs, channel, registry.of(spec).factory), channel, started_at)

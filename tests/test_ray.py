@@ -289,3 +289,19 @@ def test_gpu_needs_are_checked_against_the_largest_alive_node():
         check_fits(Cluster(), {"big": model(device="auto", device_map="auto", gpus=3)}, None)
     assert str(e.value) == ("model 'big' needs 3 GPUs on one node, but no node of the Ray cluster has more than 2 "
                             "(2 node(s)); add a node with that many GPUs, or lower the model's 'gpus' (or its device)")
+
+
+def test_a_plugin_local_backend_is_placed_by_its_own_table():
+    """A registered local backend's table (tests/toys/echo_backend.py) has no transformers keys
+    such as device_map: its GPUs are read through the table's own methods, as everywhere else."""
+    from bench.ray_exec import check_fits, gpus_needed
+    from tests.toys.echo_backend import EchoModel
+
+    class Cluster:
+        def nodes(self):
+            return [{"Alive": True, "Resources": {"CPU": 4.0}}]
+
+    echo = EchoModel(backend="echo")
+    assert gpus_needed(echo, None, has_gpus=False) == 0  # device = "cpu"
+    assert gpus_needed(echo, "cuda", has_gpus=True) == 1  # --device moves it (follows_device_flag)
+    check_fits(Cluster(), {"echo": echo}, None)
