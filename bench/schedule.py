@@ -74,8 +74,9 @@ def needs(opts, prep, pool: tuple[int, ...]) -> dict[str, Need]:
         if registry.of(spec).local and opts.executor == "ray":
             out[name] = Need()  # Ray places it on a node with its GPUs (bench/ray_exec.py checks one has them)
             continue
-        if registry.of(spec).runs == "local":
-            out[name] = devices.need_of(opts.device or spec.device, spec.gpu_count(), pool)
+        if registry.of(spec).runs == "local":  # --device moves it unless its device_map places it
+            device = opts.device if opts.device and spec.follows_device_flag() else spec.device
+            out[name] = devices.need_of(device, spec.gpu_count(), pool)
         elif registry.of(spec).runs == "served":  # its server runs here, on GPUs when there are
             out[name] = devices.need_of("auto", spec.gpu_count(), pool)
         else:

@@ -223,6 +223,21 @@ def test_needs_and_visible_gpus(monkeypatch):
         devices.parse_devices("0,0", ["0", "1"])
 
 
+def test_device_flag_leaves_a_device_map_model_on_its_gpus():
+    """--device cpu moves every model but one that a device_map places (docs): that one still
+    takes its GPUs from the pool, so that no other model is given them at the same time."""
+    from types import SimpleNamespace
+
+    from bench.config import TransformersModel
+    from bench.schedule import needs
+
+    specs = {"big": TransformersModel(backend="transformers", model="m", device_map="auto", gpus=2),
+             "small": TransformersModel(backend="transformers", model="m", device="cuda")}
+    prep = SimpleNamespace(models=list(specs), models_cfg=SimpleNamespace(models=specs), blocked={})
+    opts = SimpleNamespace(executor="local", device="cpu", config=Path("models.toml"))
+    assert needs(opts, prep, (0, 1, 2)) == {"big": Need(gpus=2), "small": Need(cpu=True)}
+
+
 def test_timeline_lists_the_cells_that_overlapped_each_one(monkeypatch):
     clock = iter([0.0, 1.0, 2.0, 3.0, 5.0, 6.0])
     monkeypatch.setattr("bench.timeline.time.time", lambda: next(clock))
