@@ -38,7 +38,8 @@ def test_an_uncached_model_names_the_variable_that_made_it_offline(monkeypatch, 
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")  # transformers' own switch: huggingface_hub obeys it too
     spec = TransformersModel(backend="transformers", model="nobody-here/not-a-cached-model")
-    assert availability(spec, tmp_path) == (False, "not cached, and offline (TRANSFORMERS_OFFLINE is set)")
+    found = availability(spec, tmp_path)
+    assert not found.ok and found.reason == "not cached, and offline (TRANSFORMERS_OFFLINE is set)"
 
 
 def test_hub_tasks_are_not_called_offline_when_datasets_may_download(monkeypatch):
