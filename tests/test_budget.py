@@ -13,7 +13,7 @@ import pytest
 
 from conftest import TASKS
 from fakeapi import FakeAPI, pretokens
-from test_e2e import cli
+from e2e.test_e2e import cli
 
 from bench import budget, estimate
 from bench.backends.base import Request

@@ -12,7 +12,7 @@ import pytest
 from conftest import TASKS
 from fakeapi import FakeAPI
 from test_budget import targets_by_prompt
-from test_e2e import cli
+from e2e.test_e2e import cli
 
 pytest.importorskip("openai")
 

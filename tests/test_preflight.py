@@ -1,5 +1,5 @@
 """Checks before a model loads (bench/preflight.py) and the local backend's own context-length
-guard; the command-line cases (exit 2, file, line and key) are in tests/test_config.py."""
+guard; the command-line cases (exit 2, file, line and key) are in tests/config/test_config.py."""
 
 from __future__ import annotations
 

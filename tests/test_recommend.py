@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent / "report"))
 
 from fakerun import api_model, local_model, make_run  # noqa: E402
-from test_e2e import cli  # noqa: E402
+from e2e.test_e2e import cli  # noqa: E402
 
 
 def run(tmp_path, mid_scores):

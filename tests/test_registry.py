@@ -18,7 +18,7 @@ from bench.backends.registry import BackendEntry
 from bench.cli import main
 from bench.scorers import registry as scorers
 from bench.scorers.registry import ScorerEntry
-from tests.test_config import Project, assert_bad_input, bench, line_of
+from tests.config.test_config import Project, assert_bad_input, bench, line_of
 from tests.toys.contains_scorer import ContainsOptions, contains
 from tests.toys.echo_backend import EchoModel
 from tests.toys.shout_api import ShoutModel

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TASKS
-from test_e2e import cli
+from e2e.test_e2e import cli
 
 from bench import servermetrics
 from bench.config import ServedModel

@@ -8,7 +8,7 @@ import json
 import re
 
 from fakerun import api_model, local_model, make_run
-from test_e2e import cli
+from e2e.test_e2e import cli
 
 EVIL = "gpt\x1b[2J<img src=x>\n# injected |x"
 EVIL_BOX = "box\x1b[31m<img src=y>\r\n| boxed"

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from fakerun import api_model, local_model, make_run
-from test_e2e import cli
+from e2e.test_e2e import cli
 
 SCORES_BIG = [1.0] * 18 + [0.0] * 2  # 90%
 SCORES_SMALL = [1.0] * 15 + [0.0] * 5  # 75%

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import TASKS, write_models_toml
 from fakeapi import FakeAPI
-from test_e2e import cli
-from test_e2e_api import TICKETS
+from e2e.test_e2e import cli
+from e2e.test_e2e_api import TICKETS
 from test_report import render
 
 pytest.importorskip("openai")

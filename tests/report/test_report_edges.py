@@ -11,7 +11,7 @@ import pytest
 
 from bench.report import build, html, plots
 from fakerun import api_model, local_model, make_run
-from test_e2e import cli
+from e2e.test_e2e import cli
 
 EVERY_PLOT = ["accuracy_vs_cost_overall", "accuracy_vs_latency", "speed", "memory", "accuracy_heatmap"]
 

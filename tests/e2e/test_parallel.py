@@ -15,9 +15,9 @@ import pytest
 
 from conftest import TASKS, write_models_toml
 from fakeapi import FakeAPI
-from test_e2e import cli
-from test_e2e_faults import (SENTINEL, api_table, children, gone, kill_the_worker, records, right_queue, start,
-                              wait_for)
+from e2e.test_e2e import cli
+from e2e.test_e2e_faults import (SENTINEL, api_table, children, gone, kill_the_worker, records, right_queue, start,
+                                  wait_for)
 
 from bench import devices
 from bench.devices import Need

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from tests.test_config import Project, assert_bad_input, bench, line_of
+from tests.config.test_config import Project, assert_bad_input, bench, line_of
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import TASKS, write_models_toml
 from fakeapi import FakeAPI
-from test_e2e import cli
+from e2e.test_e2e import cli
 
 from bench import scoring, tasks
 from bench.backends.base import Completion

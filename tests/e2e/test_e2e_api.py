@@ -10,7 +10,7 @@ import pytest
 
 from conftest import TASKS, write_models_toml
 from fakeapi import FakeAPI
-from test_e2e import cli
+from e2e.test_e2e import cli
 
 pytest.importorskip("openai")
 pytest.importorskip("anthropic")
