@@ -245,14 +245,18 @@ def test_server_failures_fail_the_cell_with_the_reason(tmp_path, case):
 # ---------------------------------------------------------------- cleanup: nothing left running
 
 
+def _bench(config: Path, limit: int, tmp_path: Path) -> subprocess.Popen:
+    """A run of ticket_routing on the served model of `config`, started in the background."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen([sys.executable, "-m", "bench", "--config", str(config), "--tasks-dir", str(TASKS),
+                             "--tasks", "ticket_routing", "--limit", str(limit), "--out", str(tmp_path / "res")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def _start_slow_run(tmp_path: Path, extra: str = "") -> tuple[subprocess.Popen, Path]:
     pid_file = tmp_path / "server.pid"
     command = f"{sys.executable} {FAKE} --port {{port}} --ttft-s 0.3 --pid-file {pid_file}{extra}"
-    config = served_toml(tmp_path, command=command, concurrency=1)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bench", "--config", str(config), "--tasks-dir", str(TASKS),
-                             "--tasks", "ticket_routing", "--limit", "50", "--out", str(tmp_path / "res")],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _bench(served_toml(tmp_path, command=command, concurrency=1), 50, tmp_path)
     deadline = time.monotonic() + 60
     while not (list((tmp_path / "res").glob("*/records.jsonl")) and pid_file.exists()):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -280,11 +284,7 @@ def test_stopping_the_run_while_its_server_loads_stops_at_once(tmp_path, sig):
     of the parent: the wait for readiness must hear the stop, not last ready_timeout_s."""
     pid_file = tmp_path / "server.pid"
     command = f"{sys.executable} {FAKE} --port {{port}} --never-ready --pid-file {pid_file}"
-    config = served_toml(tmp_path, command=command, ready_timeout_s=300)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bench", "--config", str(config), "--tasks-dir", str(TASKS),
-                             "--tasks", "ticket_routing", "--limit", "2", "--out", str(tmp_path / "res")],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _bench(served_toml(tmp_path, command=command, ready_timeout_s=300), 2, tmp_path)
     deadline = time.monotonic() + 60
     while not pid_file.exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
