@@ -34,7 +34,7 @@ from bench import demo, tasks, tinymodel  # noqa: E402
 from bench.config import TransformersModel, load_tasks  # noqa: E402
 from bench.launch import LocalLauncher  # noqa: E402
 from bench.messages import Done, Loaded, LoadFailed  # noqa: E402
-from bench.runner import batches, plan  # noqa: E402
+from bench.planning import batches, plan  # noqa: E402
 from bench.worker import Job  # noqa: E402
 
 
