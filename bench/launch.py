@@ -11,8 +11,8 @@ import socket
 from pathlib import Path
 from typing import Protocol
 
-from bench.worker import Job
 from bench.backends import registry
+from bench.worker import Job
 from bench.worker import main as worker_main
 
 

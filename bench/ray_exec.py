@@ -142,9 +142,7 @@ class RayHandle:
         while True:
             try:
                 msg = self.channel.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue_mod.Empty:
-                raise queue_mod.Empty from None
-            except Exception:  # the queue actor is gone (its node died): as silent as a dead worker
+            except Exception:  # a timeout, or the queue actor gone with its node: as silent as a dead worker
                 raise queue_mod.Empty from None
             if not isinstance(msg, OnNode):
                 return msg

@@ -1,6 +1,6 @@
 """Recording answers: each completion scored, priced and appended to records.jsonl as a Record,
-its cell's totals kept; a cell's throughput at its end; cells written to cells.jsonl. The one
-writer of results, safe to call from several threads."""
+its cell's totals kept; a cell's throughput at its end. The one writer of records, safe to call
+from several threads (bench/schedule.py appends each model's cells.jsonl rows)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bench import cost, scoring
 from bench.errors import one_line
 from bench.planning import Plan
 from bench.shapes import as_text
-from bench.store import CELLS, RECORDS, RunStore
+from bench.store import RECORDS, RunStore
 from bench.types import Cell, Record
 
 OUTPUT_CAP_CHARS = 65536  # longer answers are stored cut, with output_capped and their full length
@@ -91,7 +91,3 @@ def throughput(cell: Cell, walls: list[float]) -> None:
     cell.output_tokens_per_s = cell.output_tokens / cell.wall_s
     per = [cell.tokens_by_repeat.get(r, 0) / w for r, w in enumerate(walls) if w > 0]
     cell.output_tokens_per_s_sd = statistics.stdev(per) if len(per) > 1 else None
-
-
-def write_cells(store: RunStore, cells: list[Cell]) -> None:
-    store.append(CELLS, [c.row(store.run_id) for c in cells])

@@ -54,7 +54,6 @@ class Options:
     ray_address: str | None = None  # with executor ray: the cluster to join; None starts a local Ray instance
     parallel: int | None = None  # at most this many models at once (1: one after another, isolated timings)
     devices: str | None = None  # "0,1,2,3": the GPUs local models may use (default: every visible one)
-    launcher: object | None = None  # where local workers run (launch.LocalLauncher when None; bench/ray_exec.py)
 
 
 @dataclass
@@ -68,6 +67,7 @@ class Prepared:
     blocked: dict[str, tuple[str, str]] = field(default_factory=dict)  # model -> (status, reason): cannot run now
     pool: tuple[int, ...] = ()  # the GPUs the run may use (--devices, else every visible one)
     needs: dict = field(default_factory=dict)  # model -> devices.Need: what it takes while it runs
+    launcher: object | None = None  # --executor ray: its ray_exec.RayLauncher (closed at the end); None: local
 
 
 def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
@@ -200,15 +200,15 @@ def _execute(opts: Options, progress: Callable, echo: Callable) -> tuple[Path | 
     if opts.executor == "ray":  # joined before any folder exists: a cluster that cannot serve is bad input
         from bench.ray_exec import launcher_for
 
-        opts.launcher = launcher_for(opts.ray_address, opts.device, {
+        prep.launcher = launcher_for(opts.ray_address, opts.device, {
             n: prep.models_cfg.models[n] for n in prep.models if n not in prep.blocked})
-        if opts.launcher is not None:
-            warn(opts.launcher.describe())
     try:
+        if prep.launcher is not None:
+            warn(prep.launcher.describe())
         return _start(opts, prep, spending, progress, echo, warn)
     finally:
-        if opts.executor == "ray" and opts.launcher is not None:
-            opts.launcher.close()
+        if prep.launcher is not None:
+            prep.launcher.close()
 
 
 def _start(opts: Options, prep: Prepared, spending, progress: Callable, echo: Callable, warn: Callable):
@@ -286,7 +286,7 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
         warn(line)
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
     ctx = schedule.Context(opts, prep, store, man, Recorder(store, prep.plans, pricing), pricing, budget, done,
-                           progress, warn, launcher=opts.launcher or LocalLauncher())
+                           progress, warn, launcher=prep.launcher or LocalLauncher())
     results = schedule.run_models(ctx, prep.needs, prep.pool)
     cells = schedule.plan_rows(ctx, results, kept)  # cells.jsonl rows, in plan order
     man["finished_utc"] = manifest.utc_now()

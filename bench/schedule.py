@@ -18,6 +18,7 @@ from bench.devices import Need
 from bench.errors import InputError
 from bench.launch import Launcher, LocalLauncher
 from bench.recording import Recorder
+from bench.store import CELLS
 from bench.types import Cell
 from bench.timeline import COLUMNS, Timeline
 
@@ -181,7 +182,7 @@ def _model_job(ctx: Context, name: str, need: Need, got: tuple[int, ...]) -> lis
     skipped = [Cell(name, task, status="skipped", reason=f"{SKIPPED_DATA}: {why}")
                for task, why in ctx.prep.skipped_tasks.items()]
     rows = [{**c.row(ctx.store.run_id), **ctx.timeline.columns(name, c.task)} for c in model_cells + skipped]
-    ctx.store.append("cells.jsonl", rows)
+    ctx.store.append(CELLS, rows)
     return rows
 
 
@@ -200,7 +201,8 @@ def run_model(ctx: Context, name: str, gpus: tuple[int, ...]) -> list[Cell]:
         return blocked_cells(name, spec, todo, prep.blocked[name], opts.repeats, done_m)
     if not todo:
         return []
-    if registry.of(spec).runs == "local":
+    runs = registry.of(spec).runs
+    if runs == "local":
         from bench.local_runner import run_local_model
 
         pinned = ctx.man["models"][name].get("resolved_revision") if opts.resume else None
@@ -208,7 +210,7 @@ def run_model(ctx: Context, name: str, gpus: tuple[int, ...]) -> list[Cell]:
             spec = spec.model_copy(update={"revision": pinned})
         return run_local_model(name, spec, todo, ctx.recorder, device=opts.device, spec_dir=opts.config.parent,
                                speed=opts.speed, launcher=ctx.launcher, gpus=gpus, **common)
-    if registry.of(spec).runs == "served":
+    if runs == "served":
         from bench.served import run_served_model
 
         return run_served_model(name, spec, todo, ctx.recorder, run_dir=ctx.store.path, gpus=gpus, **common)
@@ -221,10 +223,10 @@ def run_model(ctx: Context, name: str, gpus: tuple[int, ...]) -> list[Cell]:
 def blocked_cells(name: str, spec, todo: dict, blocked: tuple[str, str], repeats: int,
                   done: dict[str, set]) -> list[Cell]:
     """The cells of a model that cannot run now, with the reasons its runner would have given."""
-    status, why = blocked
+    status, why, entry = *blocked, registry.of(spec)
     reason = (f"{why}; set it to run this model" if status == "no_key"
-              else why if registry.of(spec).runs == "served" else f"model cannot be loaded: {why}")
-    local = registry.of(spec).local
+              else why if entry.runs == "served" else f"model cannot be loaded: {why}")
+    local = entry.local
     return [Cell(name, t, status=status, reason=reason, n=len(p.requests), repeats=repeats,
                  resumed_examples=len(done.get(t, ())), batch_size=spec.batch_size if local else 1,
                  concurrency=None if local else spec.concurrency) for t, p in todo.items()]

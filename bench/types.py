@@ -223,8 +223,6 @@ def failed_reason(failed: int, first_error: str | None) -> str:
     return f"{failed} example(s) got no answer (first error: {first_error}); --resume runs them again"
 
 
-
-
 _COST = {"columns": "cost"}  # summary.csv's cost columns (docs/cost.md): set when the report prices the row
 _NOT_A_COLUMN = {"columns": None}
 
