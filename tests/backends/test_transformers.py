@@ -152,6 +152,7 @@ def test_speed_mode_runs_every_row_to_the_limit(tiny_models):
     assert all(c.finish_reason == "length" for c in fixed)
 
 
+@pytest.mark.timing  # two timings of this process compared: another test file's work beside it (-n 2) skews them
 def test_decode_time_per_step_matches_the_cost_of_extra_steps(tiny_models):
     """Independent of how tpot is computed: 40 more decode steps cost about 40 x tpot."""
     import statistics
