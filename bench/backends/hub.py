@@ -35,7 +35,7 @@ def availability(spec: TransformersModel, base: Path) -> Availability:
 
 
 def _weights(spec: TransformersModel, base: Path) -> tuple[bool, str]:
-    from bench.backends.transformers import model_location
+    from bench.config.modelfiles import model_location
 
     local = Path(model_location(spec.model, base))
     if local.is_dir():

@@ -11,7 +11,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from bench.meters import cuda_indices
+from bench.core.meters import cuda_indices
 
 now = time.perf_counter  # the one clock for every duration we report
 

@@ -1,6 +1,6 @@
 """The shape of a row in records.jsonl and cells.jsonl: every column holds one JSON type (string,
 number or boolean) or null, so that pandas loads the files and Parquet takes them (rows of older
-runs are brought to this shape by bench.migrate)."""
+runs are brought to this shape by bench.runfolder.migrate)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 # cells.jsonl: the memory meters, one column each, in bytes (docs/metrics.md)
 MEMORY_COLUMNS = ("peak_rss_bytes", "nvml_used_peak_bytes", "torch_allocated_bytes", "torch_allocated_peak_bytes",
                   "torch_reserved_peak_bytes")
-ENERGY_COUNTERS = ("nvml_total_energy", "rapl_package")  # what energy_source can name (bench.meters)
+ENERGY_COUNTERS = ("nvml_total_energy", "rapl_package")  # what energy_source can name (bench.core.meters)
 
 
 def as_text(value: Any) -> str | None:

@@ -8,10 +8,9 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-if TYPE_CHECKING:  # bench.cost reads these types: imported for annotations only
-    from bench.cost import CellCost, Pricing
+from bench.core.pricing import CellCost, Pricing
 
 
 def _plus(a, b):
@@ -82,7 +81,7 @@ class Record:
 
     @classmethod
     def from_json(cls, row: dict) -> Record:
-        """A records.jsonl line (already in today's shape, bench.migrate); keys it does not know are ignored."""
+        """A records.jsonl line (already in today's shape, bench.runfolder.migrate); keys it does not know are ignored."""
         known = {k: v for k, v in row.items() if k in _RECORD_FIELDS}
         return cls(**{**known, "example_id": str(row["example_id"]), "repeat": int(row.get("repeat") or 0)})
 
@@ -183,7 +182,7 @@ class Cell:
 
     @classmethod
     def from_json(cls, row: dict) -> Cell:
-        """A cells.jsonl line (in today's shape, bench.migrate): the inverse of row()."""
+        """A cells.jsonl line (in today's shape, bench.runfolder.migrate): the inverse of row()."""
         names = {v: k for k, v in _SERVER_NAMES.items()}
         server = {names.get(k, k[len("server_"):]): v for k, v in row.items() if k.startswith("server_")}
         known = {k: v for k, v in row.items() if k in _CELL_FIELDS and k not in ("tokens_by_repeat", "server_metrics")}

@@ -10,13 +10,13 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import cost, stats
+from bench.core import stats
+from bench.core.types import SummaryRow, by_cell, first_scores
 from bench.errors import InputError
 from bench.report import build, summary
 from bench.report.runs import Merged
-from bench.report.table import markdown_table
-from bench.types import SummaryRow, by_cell, first_scores
-from bench.safetext import md_cell
+from bench.safetext import markdown_table, md_cell
+from bench.spend import cost
 
 ALPHA = 0.05
 

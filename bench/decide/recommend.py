@@ -7,10 +7,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from bench import cost, stats
+from bench.core import stats
+from bench.core.types import Record, SummaryRow, by_cell, first_scores
 from bench.errors import InputError
-from bench.types import Record, SummaryRow, by_cell, first_scores
 from bench.safetext import plain
+from bench.spend import cost
 
 ALPHA = 0.05
 

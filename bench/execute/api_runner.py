@@ -8,16 +8,16 @@ import asyncio
 import threading
 from typing import Callable
 
-from bench import measure
 from bench.backends import registry
 from bench.backends.api import MissingKey
 from bench.backends.base import ApiBackend, Request
 from bench.config import ApiModel
+from bench.core import measure
+from bench.core.stats import percentile
+from bench.core.types import Cell
 from bench.errors import StorageError
-from bench.planning import Plan, missing
-from bench.recording import Recorder, throughput
-from bench.types import Cell
-from bench.stats import percentile
+from bench.execute.recording import Recorder, throughput
+from bench.prepare.planning import Plan, missing
 
 
 def make_backend(spec: ApiModel) -> ApiBackend:
@@ -30,7 +30,7 @@ def run_api_model(name: str, spec: ApiModel, plans: dict[str, Plan], recorder: R
                   done: dict[str, set[tuple[str, int]]] | None = None, gate=None, observe: Callable | None = None,
                   wall_shares: bool = False, stop: threading.Event | None = None) -> list[Cell]:
     """Run every planned task on one API model; done: per task, (example id, repeat) pairs already
-    recorded, which are not requested again; gate: the --max-usd budget's (bench/budget.py), which
+    recorded, which are not requested again; gate: the --max-usd budget's (bench/spend/budget.py), which
     may refuse requests before they are sent. observe(cell), when given, is called before each cell
     and returns a function called after it (a served model's metrics). wall_shares: each record
     gets `wall_share_s`, the time since the previous answer arrived (a dedicated box's pricing).

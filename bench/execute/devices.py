@@ -14,7 +14,7 @@ def visible_gpus() -> list[str]:
     entries of CUDA_VISIBLE_DEVICES (up to one CUDA would stop at), else every GPU nvidia-smi lists."""
     raw = os.environ.get("CUDA_VISIBLE_DEVICES")
     if raw is None:
-        from bench.measure import gpus
+        from bench.core.measure import gpus
 
         return [str(i) for i in range(len(gpus()))]
     entries = []

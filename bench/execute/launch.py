@@ -1,6 +1,6 @@
-"""Where a local model's worker runs: the Launcher starts bench.worker.main somewhere and hands back
+"""Where a local model's worker runs: the Launcher starts bench.execute.worker.main somewhere and hands back
 a WorkerHandle, the parent's only view of it (its messages, whether it ended, why, how to stop it).
-LocalLauncher runs it in a spawned process of this machine; bench/ray_exec.py runs it on a Ray node."""
+LocalLauncher runs it in a spawned process of this machine; bench/execute/ray_exec.py runs it on a Ray node."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.backends import registry
-from bench.worker import Job
-from bench.worker import main as worker_main
+from bench.execute.worker import Job
+from bench.execute.worker import main as worker_main
 
 
 class Stopped(Exception):
@@ -25,7 +25,7 @@ class WorkerHandle(Protocol):
     where: str  # "pid 1234 on host X", "ray node 10.0.0.3": for messages
 
     def get(self, timeout: float):
-        """The next bench.messages message; raises queue.Empty after `timeout` seconds without one."""
+        """The next bench.execute.messages message; raises queue.Empty after `timeout` seconds without one."""
 
     def exited(self) -> bool:
         """The worker has ended, normally or not (messages it sent may still be waiting in get)."""
@@ -41,7 +41,7 @@ class WorkerHandle(Protocol):
 class Launcher(Protocol):
     def start(self, spec, device: str | None, spec_dir: Path, jobs: list[Job],
               gpus: tuple[int, ...]) -> WorkerHandle:
-        """Start bench.worker.main(spec, device, spec_dir, jobs, channel) on `gpus` (none: CPU or the
+        """Start bench.execute.worker.main(spec, device, spec_dir, jobs, channel) on `gpus` (none: CPU or the
         device as given); it runs while the caller reads its messages."""
 
 
@@ -61,7 +61,7 @@ def gpu_env(gpus: tuple[int, ...]) -> dict[str, str]:
     sees them (through its own CUDA_VISIBLE_DEVICES); empty: leave it as it is."""
     if not gpus:
         return {}
-    from bench.devices import visible_gpus
+    from bench.execute.devices import visible_gpus
 
     shown = visible_gpus()
     return {"CUDA_VISIBLE_DEVICES": ",".join(shown[g] if g < len(shown) else str(g) for g in gpus)}

@@ -9,15 +9,15 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from bench.config import TransformersModel
 from bench.backends import registry
-from bench.launch import Launcher, LocalLauncher, Stopped, WorkerHandle
-from bench.messages import Batch, CellDone, CellFailed, CellStarted, Done, Loaded, LoadFailed
-from bench.planning import Plan, batches, missing
-from bench.recording import Recorder, throughput
-from bench.types import Cell
-from bench.shapes import MEMORY_COLUMNS, pids_text
-from bench.worker import Job
+from bench.config import TransformersModel
+from bench.core.shapes import MEMORY_COLUMNS, pids_text
+from bench.core.types import Cell
+from bench.execute.launch import Launcher, LocalLauncher, Stopped, WorkerHandle
+from bench.execute.messages import Batch, CellDone, CellFailed, CellStarted, Done, Loaded, LoadFailed
+from bench.execute.recording import Recorder, throughput
+from bench.execute.worker import Job
+from bench.prepare.planning import Plan, batches, missing
 
 METERED = MEMORY_COLUMNS + ("energy_j", "energy_source", "energy_unavailable_reason")
 

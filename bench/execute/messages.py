@@ -1,6 +1,6 @@
 """What a local model's worker tells the parent, one picklable dataclass per kind of message.
 
-The worker only puts these on its channel; the parent (bench/local_runner.py) handles each kind in
+The worker only puts these on its channel; the parent (bench/execute/local_runner.py) handles each kind in
 its own method. Completions travel as plain dicts (Completion.to_dict plus the batch's wall share).
 """
 

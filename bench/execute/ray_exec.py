@@ -1,5 +1,5 @@
 """Local models' workers as Ray tasks (`--executor ray`): each task asks the cluster for the GPUs
-its model needs (one CPU on a CPU-only cluster), runs bench.worker.main on whichever node has them,
+its model needs (one CPU on a CPU-only cluster), runs bench.execute.worker.main on whichever node has them,
 and streams its messages back through a Ray queue; the driver alone writes the run folder."""
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _run_on_node(spec, device, spec_dir, jobs, channel, factory: str) -> None:
     worker's SIGINT handler can be set; its parent-death signal binds it to the node's raylet)."""
     import ray
 
-    from bench.worker import main as worker_main
+    from bench.execute.worker import main as worker_main
 
     channel.put(OnNode(ray.util.get_node_ip_address(), socket.gethostname(), os.getpid()))
     worker_main(spec, device, Path(spec_dir), jobs, channel, factory)

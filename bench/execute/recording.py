@@ -1,6 +1,6 @@
 """Recording answers: each completion scored, priced and appended to records.jsonl as a Record,
 its cell's totals kept; a cell's throughput at its end. The one writer of records, safe to call
-from several threads (bench/schedule.py appends each model's cells.jsonl rows)."""
+from several threads (bench/execute/schedule.py appends each model's cells.jsonl rows)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import dataclasses
 import statistics
 import threading
 
-from bench import cost, scoring
+from bench import scoring
+from bench.core.shapes import as_text
+from bench.core.types import Cell, Record
 from bench.errors import one_line
-from bench.planning import Plan
-from bench.shapes import as_text
-from bench.store import RECORDS, RunStore
-from bench.types import Cell, Record
+from bench.prepare.planning import Plan
+from bench.runfolder.store import RECORDS, RunStore
+from bench.spend import cost
 
 OUTPUT_CAP_CHARS = 65536  # longer answers are stored cut, with output_capped and their full length
 

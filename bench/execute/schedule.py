@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bench.backends import registry
-from bench import budget as spend
-from bench import devices
-from bench.devices import Need
+from bench.core.types import Cell
 from bench.errors import InputError
-from bench.launch import Launcher, LocalLauncher
-from bench.recording import Recorder
-from bench.store import CELLS
-from bench.types import Cell
-from bench.timeline import COLUMNS, Timeline
+from bench.execute import devices
+from bench.execute.devices import Need
+from bench.execute.launch import Launcher, LocalLauncher
+from bench.execute.recording import Recorder
+from bench.execute.timeline import COLUMNS, Timeline
+from bench.runfolder.store import CELLS
+from bench.spend import budget as spend
 
 SKIPPED_DATA = "task data unavailable"  # the reason of a cell whose task's data could not be loaded
 
@@ -73,7 +73,7 @@ def needs(opts, prep, pool: tuple[int, ...]) -> dict[str, Need]:
     for name in prep.models:
         spec = prep.models_cfg.models[name]
         if registry.of(spec).local and opts.executor == "ray":
-            out[name] = Need()  # Ray places it on a node with its GPUs (bench/ray_exec.py checks one has them)
+            out[name] = Need()  # Ray places it on a node with its GPUs (bench/execute/ray_exec.py checks one has them)
             continue
         if registry.of(spec).runs == "local":  # --device moves it unless its device_map places it
             device = opts.device if opts.device and spec.follows_device_flag() else spec.device
@@ -203,7 +203,7 @@ def run_model(ctx: Context, name: str, gpus: tuple[int, ...]) -> list[Cell]:
         return []
     runs = registry.of(spec).runs
     if runs == "local":
-        from bench.local_runner import run_local_model
+        from bench.execute.local_runner import run_local_model
 
         pinned = ctx.man["models"][name].get("resolved_revision") if opts.resume else None
         if pinned:  # a resumed run loads the commit it started with, not what "main" is today
@@ -211,10 +211,10 @@ def run_model(ctx: Context, name: str, gpus: tuple[int, ...]) -> list[Cell]:
         return run_local_model(name, spec, todo, ctx.recorder, device=opts.device, spec_dir=opts.config.parent,
                                speed=opts.speed, launcher=ctx.launcher, gpus=gpus, **common)
     if runs == "served":
-        from bench.served import run_served_model
+        from bench.execute.served import run_served_model
 
         return run_served_model(name, spec, todo, ctx.recorder, run_dir=ctx.store.path, gpus=gpus, **common)
-    from bench.api_runner import run_api_model
+    from bench.execute.api_runner import run_api_model
 
     return run_api_model(name, spec, todo, ctx.recorder, gate=spend.gate(ctx.budget, spec, ctx.pricing[name]),
                          **common)

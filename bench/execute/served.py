@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from bench.config import ClientOptions, OpenAIModel, ServedModel
-from bench.launch import Stopped, gpu_env
-from bench.planning import Plan
-from bench.recording import Recorder
-from bench.types import Cell
-from bench.server import METRICS_PATH, ManagedServer, ServerError, ServerUnavailable
-from bench.timeline import chained
+from bench.core.types import Cell
+from bench.execute.launch import Stopped, gpu_env
+from bench.execute.recording import Recorder
+from bench.execute.timeline import chained
+from bench.prepare.planning import Plan
+from bench.serve.server import METRICS_PATH, ManagedServer, ServerError, ServerUnavailable
 
 SERVERS_DIR = "servers"  # in the run folder: one log per served model
 
@@ -53,7 +53,7 @@ def metrics_observer(spec: ServedModel, server: ManagedServer) -> Callable | Non
     path = spec.metrics_path or METRICS_PATH.get(spec.server)
     if path is None:
         return None
-    from bench.servermetrics import Sampler
+    from bench.serve.servermetrics import Sampler
 
     def observe(cell: Cell) -> Callable[[], None]:
         sampler = Sampler(server.url + path)
@@ -71,7 +71,7 @@ def run_served_model(name: str, spec: ServedModel, plans: dict[str, Plan], recor
                      observe: Callable | None = None, stop=None) -> list[Cell]:
     """Every planned task on one served model; done: per task, the (example id, repeat) pairs
     already recorded. gpus: the GPUs its server may see; observe and stop: as run_api_model's."""
-    from bench.api_runner import run_api_model
+    from bench.execute.api_runner import run_api_model
 
     def failed(status: str, why: str) -> list[Cell]:
         cells = [Cell(name, t, status=status, reason=why, n=len(p.requests), concurrency=spec.concurrency,

@@ -12,13 +12,13 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import measure
-from bench.meters import EnergyMeter, GpuMemorySampler
 from bench.backends.base import Request
+from bench.backends.oom import generate_with_backoff, release_cuda
 from bench.config import TransformersModel
+from bench.core import measure
+from bench.core.meters import EnergyMeter, GpuMemorySampler
 from bench.errors import one_line
-from bench.messages import Batch, CellDone, CellFailed, CellStarted, Done, Loaded, LoadFailed
-from bench.oom import generate_with_backoff, release_cuda
+from bench.execute.messages import Batch, CellDone, CellFailed, CellStarted, Done, Loaded, LoadFailed
 
 
 @dataclass
@@ -42,7 +42,7 @@ def main(spec: TransformersModel, device: str | None, spec_dir: Path, jobs: list
          factory: str | None = None) -> None:
     """Load the model with its backend's factory ("module:Class", passed in: a backend registered
     in the parent, a test's toy, is not in a fresh interpreter's registry), run every job, and put
-    bench.messages on `queue` (its only use of it)."""
+    bench.execute.messages on `queue` (its only use of it)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     _die_with_parent()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import tasks
 from bench.backends import registry
-from bench.config import load_models, load_tasks, select
+from bench.config import load_models, select
 from bench.errors import EXIT_OK
+from bench.prepare import tasks
+from bench.prepare.taskfiles import load_tasks
 
 
 def blocker(spec, base: Path) -> tuple[str, str] | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bench import scoring, tasks
+from bench import scoring
 from bench.backends.base import Request
 from bench.errors import InputError
+from bench.prepare import tasks
 
 
 @dataclass

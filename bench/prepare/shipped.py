@@ -12,7 +12,7 @@ LOCAL = Path("tasks")
 
 def packaged_tasks_dir() -> Path | None:
     """The shipped task folder: inside the installed package, else the checkout's `tasks/`."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # bench/, this file being bench/prepare/shipped.py
     for folder in (package / "_tasks", package.parent / "tasks"):
         if folder.is_dir() and any(folder.glob("*.toml")):
             return folder

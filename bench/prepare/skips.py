@@ -4,7 +4,7 @@ what to do when nothing can run at all."""
 
 from __future__ import annotations
 
-from bench.hub import offline
+from bench.backends.hub import offline
 
 MAX_NAMES = 10  # names listed per line; more are counted
 

@@ -156,8 +156,8 @@ def build(data_file: Path, input_col: str, target_col: str, out_dir: Path, name:
 def init(data_file: Path, input_col: str, target_col: str, out_dir: Path = Path("tasks"),
          name: str | None = None) -> Path:
     """Write the task file, check it like `bench validate`, and print what was decided."""
-    from bench import planning, tasks
-    from bench.config import load_task
+    from bench.prepare import planning, tasks
+    from bench.prepare.taskfiles import load_task
 
     if not data_file.is_file():
         raise InputError(f"{data_file}: data file not found")

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.backends.hub import offline
 from bench.config import Task, placeholders, render_value, task_text, template_fields, where
 from bench.errors import InputError, one_line
-from bench.hub import offline
 
 
 class DataUnavailable(InputError):

@@ -97,7 +97,7 @@ class RunLock:
 
     def _claim(self, fd: int, warn) -> None:
         """Holding the flock: check what the file says about the last writer, then write ourselves."""
-        from bench.manifest import utc_now
+        from bench.runfolder.manifest import utc_now
 
         holder = _read(fd)
         if holder.get("host") not in (None, socket.gethostname()):

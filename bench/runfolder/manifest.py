@@ -11,9 +11,10 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import __version__, measure
+from bench import __version__
 from bench.backends import registry
-from bench.migrate import FORMAT
+from bench.core import measure
+from bench.runfolder.migrate import FORMAT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +29,7 @@ def _sha256(path: Path) -> str:
 
 def build(run_id: str, opts, prep) -> dict:
     return {
-        "format": FORMAT,  # the run format's version (bench.migrate upgrades older runs)
+        "format": FORMAT,  # the run format's version (bench.runfolder.migrate upgrades older runs)
         "run_id": run_id,
         "title": opts.title,
         "notes": opts.notes,

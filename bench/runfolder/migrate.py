@@ -4,7 +4,7 @@ manifest, records and cells pass through migrate() and come out in today's forma
 
 from __future__ import annotations
 
-from bench.shapes import ENERGY_COUNTERS, MEMORY_COLUMNS, as_text, pids_text
+from bench.core.shapes import ENERGY_COUNTERS, MEMORY_COLUMNS, as_text, pids_text
 
 FORMAT = 3  # the format this version writes
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench.core.types import Record, by_cell, failed_reason, status_of
 from bench.errors import RAN, InputError
-from bench.migrate import migrate
-from bench.store import CELLS, MANIFEST, RECORDS, RunStore, drop_torn_tail, read_jsonl
-from bench.types import Record, by_cell, failed_reason, status_of
+from bench.runfolder.migrate import migrate
+from bench.runfolder.store import CELLS, MANIFEST, RECORDS, RunStore, drop_torn_tail, read_jsonl
 
 Key = tuple[str, str, str, int]  # model, task, example id, repeat
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import InputError, StorageError, storage_errno
-from bench.migrate import migrate
+from bench.runfolder.migrate import migrate
 
 MANIFEST, RECORDS, CELLS = "manifest.json", "records.jsonl", "cells.jsonl"
 
@@ -211,7 +211,7 @@ def drop_torn_tail(path: Path) -> int:
 
 
 def read_run(path: Path) -> tuple[dict, list[dict], list[dict]]:
-    """Manifest, records and cells of a run folder in today's format (bench.migrate); InputError if
+    """Manifest, records and cells of a run folder in today's format (bench.runfolder.migrate); InputError if
     it is not one."""
     if not (path / MANIFEST).is_file():
         raise InputError(f"{path}: not a run folder (no {MANIFEST})")

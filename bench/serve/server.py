@@ -162,7 +162,7 @@ class ManagedServer:
             raise ServerError(f"port {port} on {HOST} is already in use (another server?); stop it, or remove "
                               f"'port' from the model so that bench picks a free one")
         self.port = port
-        from bench.store import guarded, make_dirs
+        from bench.runfolder.store import guarded, make_dirs
 
         make_dirs(self.log_path.parent)  # a full disk is a StorageError here, as for every run file
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_UPDATE_CHECK": "1", **self.env}

@@ -12,10 +12,11 @@ import threading
 from dataclasses import replace
 from typing import Callable
 
-from bench import cost, estimate, resume
 from bench.backends import registry
+from bench.core.types import Usage
 from bench.errors import InputError
-from bench.types import Usage
+from bench.runfolder import resume
+from bench.spend import cost, estimate
 
 DEFAULT_CONFIRM_OVER_USD = 10.0
 CONFIRM_ENV = "BENCH_CONFIRM_OVER_USD"

@@ -9,35 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bench.types import Record, Usage
+from bench.core.pricing import CellCost, Pricing
+from bench.core.types import Record, Usage
 
 HOURS_PER_MONTH = 730  # 365 * 24 / 12: a box is paid for every hour of the month, busy or not
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 JOULES_PER_KWH = 3.6e6
-
-
-@dataclass(frozen=True)
-class Pricing:
-    """How one model is priced: per token (a hosted API) or per hour of a machine (a local model or
-    a self-hosted server, which names `hardware`)."""
-
-    usd_per_mtok_in: float | None = None  # per 1M input tokens that were not served from a cache
-    usd_per_mtok_cached_in: float | None = None  # per 1M cached input tokens; None: billed as input
-    usd_per_mtok_out: float | None = None  # per 1M output tokens, hidden reasoning included
-    prices_as_of: str | None = None  # YYYY-MM-DD the prices were checked
-    hardware: str | None = None  # name of the hardware profile when priced by the hour
-    usd_per_hour: float | None = None  # the machine, whether busy or idle
-    usd_per_kwh: float | None = None  # electricity, for the energy cost shown beside (never added)
-
-    @property
-    def hourly(self) -> bool:
-        return self.hardware is not None
-
-    @property
-    def known(self) -> bool:
-        if self.hourly:
-            return self.usd_per_hour is not None
-        return self.usd_per_mtok_in is not None and self.usd_per_mtok_out is not None
 
 
 def pricing_of(spec, hardware: dict) -> Pricing:
@@ -105,23 +82,6 @@ def request_cost_usd(record: Record, p: Pricing, concurrency: int | None) -> flo
         seconds = box_seconds(record, concurrency)
         return None if seconds is None else seconds * p.usd_per_hour / 3600
     return usage_cost_usd(record.usage, p, failed=bool(record.error))
-
-
-@dataclass
-class CellCost:
-    """Cost figures of one cell (or of several cells pooled), over every record of every repeat."""
-
-    cost_usd: float | None  # sum of the records' costs; None if any record's cost is unknown
-    requests: int  # records priced (every repeat)
-    unknown: int  # records whose cost is unknown
-    usd_per_request: float | None
-    usd_per_1k_requests: float | None
-    usd_per_mtok_out: float | None  # cost / output tokens * 1e6
-    usd_per_correct: float | None  # usd_per_request / accuracy (None at accuracy 0)
-    box_s_per_request: float | None  # hourly-priced models: machine seconds per request, busy
-    requests_per_s: float | None  # hourly-priced: one busy machine's capacity, 1 / box_s_per_request
-    energy_j: float | None  # the cells' measured energy; None when any cell's is unavailable
-    energy_usd: float | None  # energy_j / 3.6e6 * usd_per_kwh: shown beside the cost, never added
 
 
 def cell_cost(records: list[Record], p: Pricing, concurrency: int | None, accuracy: float | None,

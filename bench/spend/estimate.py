@@ -8,8 +8,8 @@ import math
 import os
 from dataclasses import dataclass
 
-from bench import cost
 from bench.backends import registry
+from bench.spend import cost
 
 CHARS_PER_TOKEN = 4.0  # English prose in GPT/Claude-style BPE vocabularies: about 4 characters a token
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators of one chat message (OpenAI documents 3-4)
@@ -117,8 +117,7 @@ def _tok(v: int, known: bool = True) -> str:
 def table(plans: list[ModelPlan]) -> list[str]:
     """The plan as a fixed-width table with a total line, then one line per kind of model not
     estimated (priced by time, unpriced, no key)."""
-    from bench.safetext import plain
-    from bench.report.table import text_table
+    from bench.safetext import plain, text_table
 
     head = ["model", "requests", "input tok (est)", "output tok (exp)", "output tok (max)", "cost expected",
             "cost worst case"]

@@ -4,7 +4,7 @@ batch size for the static engine), and each
 level's throughput, latency, TTFT and accuracy go to sweep.jsonl. The sweep stops when p95 latency
 passes the target or throughput stops rising; capacity is the highest throughput whose p95 meets it.
 
-What drives a model at one level is bench/sweep_drivers.py."""
+What drives a model at one level is bench/sweep/drivers.py."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from bench import measure, stats
 from bench.backends import registry
 from bench.backends.base import Request
+from bench.core import measure, stats
 from bench.errors import InputError, one_line
-from bench.sweep_drivers import LevelResult, SweepFailed, driver_for
+from bench.sweep.drivers import LevelResult, SweepFailed, driver_for
 
 SWEEP = "sweep.jsonl"
 DEFAULT_LEVELS = (1, 2, 4, 8, 16, 32, 64)
@@ -118,7 +118,7 @@ def requests_sent(opts: SweepOptions, tasks: int) -> int:
 
 def check_paid(opts: SweepOptions, prep, names: list[str]) -> None:
     """A sweep of a per-token priced API model is a bill: say how many requests, and need --yes."""
-    from bench.cost import pricing_of
+    from bench.spend.cost import pricing_of
 
     if opts.yes:
         return
@@ -133,10 +133,10 @@ def check_paid(opts: SweepOptions, prep, names: list[str]) -> None:
 
 def execute(opts: SweepOptions, echo: Callable = print) -> tuple[Path | None, int]:
     """Sweep every selected model on every selected task; returns the folder and the exit code."""
-    from bench import manifest
     from bench.errors import EXIT_NOTHING_RAN, EXIT_OK, EXIT_PARTIAL
-    from bench.run import Options, prepare
-    from bench.store import RunStore
+    from bench.execute.options import Options, prepare
+    from bench.runfolder import manifest
+    from bench.runfolder.store import RunStore
 
     check(opts)
     run_opts = Options(config=opts.config, tasks_dir=opts.tasks_dir, out=opts.out, models=opts.models,
@@ -171,8 +171,8 @@ def execute(opts: SweepOptions, echo: Callable = print) -> tuple[Path | None, in
 def _runnable(prep, opts: SweepOptions, echo: Callable) -> list[str]:
     """The selected models that can run now (the run's own check: keys, weights, server programs);
     the others, and tasks whose data cannot be had, are said in grouped lines."""
-    from bench import skips
-    from bench.inventory import blockers
+    from bench.prepare import skips
+    from bench.prepare.inventory import blockers
 
     blocked = blockers({n: prep.models_cfg.models[n] for n in prep.models}, opts.config.parent)
     runs = {n: registry.of(prep.models_cfg.models[n]).runs for n in prep.models}
@@ -257,7 +257,7 @@ def _capacity_line(s: dict) -> str:
 
 
 def _plot(folder: Path, slo_p95_ms: float, echo: Callable) -> None:
-    from bench.store import read_jsonl
+    from bench.runfolder.store import read_jsonl
 
     try:
         from bench.report.sweepplot import draw

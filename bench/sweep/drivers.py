@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bench import measure
 from bench.backends import registry
 from bench.backends.base import Request
+from bench.core import measure
 from bench.errors import one_line
 
 
@@ -46,8 +46,8 @@ class ApiDriver:
         self.spec = spec
 
     def run_level(self, level: int, requests: list[Request]) -> LevelResult:
-        from bench.api_runner import make_backend
         from bench.backends.api import MissingKey
+        from bench.execute.api_runner import make_backend
 
         backend = make_backend(self.spec.model_copy(update={"concurrency": level}))
         try:
@@ -78,8 +78,8 @@ class ServedDriver(ApiDriver):
     """A served model: its server started once for the whole sweep, its log in the sweep folder."""
 
     def __init__(self, spec, log: Path):
-        from bench.served import client_spec, started
-        from bench.server import ServerError, ServerUnavailable
+        from bench.execute.served import client_spec, started
+        from bench.serve.server import ServerError, ServerUnavailable
 
         self._server = started(spec, log)
         try:
@@ -103,10 +103,10 @@ class LocalDriver:
         self.kind = "concurrency" if spec.engine == "continuous" else "batch_size"
 
     def run_level(self, level: int, requests: list[Request]) -> LevelResult:
-        from bench.launch import LocalLauncher
-        from bench.local_runner import drain
-        from bench.planning import batches
-        from bench.worker import Job
+        from bench.execute.launch import LocalLauncher
+        from bench.execute.local_runner import drain
+        from bench.execute.worker import Job
+        from bench.prepare.planning import batches
 
         spec = self.spec.model_copy(update={"batch_size": level})
         handle = LocalLauncher().start(spec, self.device, self.spec_dir, [Job("sweep", [batches(requests, level)])])
@@ -129,7 +129,7 @@ class _Level:
         self.comps, self.wall, self.used = [], None, level
 
     def handle(self, msg) -> None:
-        from bench.messages import Batch, CellDone, CellFailed, LoadFailed
+        from bench.execute.messages import Batch, CellDone, CellFailed, LoadFailed
 
         if isinstance(msg, LoadFailed):
             raise SweepFailed(f"model cannot be loaded: {msg.reason}")
@@ -148,7 +148,7 @@ def driver_for(name: str, spec, *, device: str | None, spec_dir: Path, folder: P
     if runs == "local":
         return LocalDriver(spec, device, spec_dir)
     if runs == "served":
-        from bench.served import SERVERS_DIR
+        from bench.execute.served import SERVERS_DIR
 
         return ServedDriver(spec, folder / SERVERS_DIR / f"{name}.log")
     return ApiDriver(spec)

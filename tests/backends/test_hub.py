@@ -1,13 +1,13 @@
-"""One offline check (bench.hub.offline) for models and Hub datasets, by the rules of the libraries
+"""One offline check (bench.backends.hub.offline) for models and Hub datasets, by the rules of the libraries
 that download: the variables huggingface_hub, transformers and datasets read, and how they combine."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench import skips
+from bench.backends.hub import availability, offline
 from bench.config import TransformersModel
-from bench.hub import availability, offline
+from bench.prepare import skips
 
 VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.meters import EnergyMeter, GpuMemorySampler, RaplCounter
+from bench.core.meters import EnergyMeter, GpuMemorySampler, RaplCounter
 
 
 def fake_rapl(root, values, max_range=1000):
@@ -59,7 +59,7 @@ def test_unreadable_or_absent_rapl_is_unavailable_not_estimated(tmp_path):
 
 
 def test_cuda_without_nvml_names_the_missing_extra(monkeypatch):
-    import bench.meters as meters
+    import bench.core.meters as meters
 
     monkeypatch.setattr(meters, "_nvml", lambda: None)
     meter = EnergyMeter("cuda:0")
@@ -98,7 +98,7 @@ class FakeNvml:
 def test_nvml_energy_delta_memory_peak_and_other_processes(monkeypatch):
     import time
 
-    import bench.meters as meters
+    import bench.core.meters as meters
 
     fake = FakeNvml()
     monkeypatch.setattr(meters, "_nvml", lambda: fake)
@@ -118,7 +118,7 @@ def test_nvml_energy_delta_memory_peak_and_other_processes(monkeypatch):
 
 def test_gpus_are_matched_to_nvml_by_uuid_not_by_index(monkeypatch):
     torch = pytest.importorskip("torch")
-    import bench.meters as meters
+    import bench.core.meters as meters
 
     uuids = {0: "GPU-bbbb", 1: "aaaa"}  # torch may or may not include the GPU- prefix
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: type("P", (), {"uuid": uuids[i]})())

@@ -8,9 +8,8 @@ import random
 import numpy as np
 import pytest
 
-from bench import stats
-from bench.stats import accuracy_interval, bootstrap_mean, mean, percentile, wilson
-
+from bench.core import stats
+from bench.core.stats import accuracy_interval, bootstrap_mean, mean, percentile, wilson
 
 # ---------------------------------------------------------------- wilson
 

@@ -3,8 +3,17 @@ summary row's columns."""
 
 from __future__ import annotations
 
-from bench.types import (COST_COLUMNS, SUMMARY_COLUMNS, Cell, Record, SummaryRow, Usage, by_cell, first_repeat,
-                         first_scores)
+from bench.core.types import (
+    COST_COLUMNS,
+    SUMMARY_COLUMNS,
+    Cell,
+    Record,
+    SummaryRow,
+    Usage,
+    by_cell,
+    first_repeat,
+    first_scores,
+)
 
 LINE = {"run_id": "r", "model": "m", "task": "t", "example_id": "e1", "repeat": 0, "prompt_sha256": "h",
         "output": "x", "output_capped": False, "extracted": "x", "target": "x", "score": 1.0,
@@ -58,8 +67,8 @@ SUMMARY_CSV_HEADER = (
 
 
 def test_the_summary_row_fields_are_summary_csv_columns_in_order_and_the_cost_objects_are_not():
-    from bench import cost
     from bench.report import summary
+    from bench.spend import cost
 
     measured, priced = SUMMARY_CSV_HEADER.split("|")
     assert ",".join(SUMMARY_COLUMNS) == measured and ",".join(COST_COLUMNS) == priced

@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import TASKS
-from fakeapi import FakeAPI
-from test_budget import targets_by_prompt
 from e2e.test_e2e import cli
+from fakeapi import FakeAPI
+from spend.test_budget import targets_by_prompt
 
 pytest.importorskip("openai")
 
@@ -101,8 +100,8 @@ def test_a_renamed_model_is_paired_with_model_flags(routing, tmp_path):
 
 
 def test_names_from_run_folders_are_escaped_in_the_table():
-    from bench.compare import Limits, Pair, markdown
-    from bench.types import SummaryRow
+    from bench.core.types import SummaryRow
+    from bench.decide.compare import Limits, Pair, markdown
 
     row = SummaryRow("a|b", "t", "ok", 3, accuracy=1.0, latency_p95_s=0.1, usd_per_1k_requests=0.5)
     test = {"method": "mcnemar_exact", "difference": 0.0, "p_value": 1.0, "significant": False}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent / "report"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
 
-from fakerun import api_model, local_model, make_run  # noqa: E402
 from e2e.test_e2e import cli  # noqa: E402
+from fakerun import api_model, local_model, make_run  # noqa: E402
 
 
 def run(tmp_path, mid_scores):

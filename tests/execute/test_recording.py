@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 from bench import scoring
-from bench.planning import Plan
-from bench.recording import Recorder
-from bench.store import RECORDS, RunStore, read_jsonl
-from bench.types import Cell, Record
+from bench.core.types import Cell, Record
+from bench.execute.recording import Recorder
+from bench.prepare.planning import Plan
+from bench.runfolder.store import RECORDS, RunStore, read_jsonl
 
 
 def test_threads_recording_into_the_same_cells_lose_no_count(tmp_path):

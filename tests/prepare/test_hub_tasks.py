@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import planning, tasks
 from bench.cli import main
-from bench.config import load_task, load_tasks
+from bench.prepare import planning, tasks
+from bench.prepare.taskfiles import load_task, load_tasks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"
 HUB_TASKS = ("banking77", "gsm8k", "mmlu_business", "xquad_en")
 

@@ -1,4 +1,4 @@
-"""Checks before a model loads (bench/preflight.py) and the local backend's own context-length
+"""Checks before a model loads (bench/prepare/preflight.py) and the local backend's own context-length
 guard; the command-line cases (exit 2, file, line and key) are in tests/config/test_config.py."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from bench.preflight import device_problem
+from bench.prepare.preflight import device_problem
 
 
 def test_device_messages():

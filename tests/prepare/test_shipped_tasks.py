@@ -12,11 +12,10 @@ import sqlite3
 import string
 import subprocess
 import sys
-import tomllib
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-
+import tomllib
 from conftest import ROOT, TASKS
 
 DATA = TASKS / "data"

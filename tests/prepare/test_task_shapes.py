@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import planning, tasks
-from bench.config import load_task
+from bench.prepare import planning, tasks
+from bench.prepare.taskfiles import load_task
 
 
 def task(tmp_path: Path, name: str, rows: list[dict], score: str, files: dict[str, str] = {}) -> planning.Plan:

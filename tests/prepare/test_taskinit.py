@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
-from bench import planning, tasks
 from bench.cli import main
-from bench.config import load_task
-from tests.test_tasks import write_jsonl, write_parquet
+from bench.prepare import planning, tasks
+from bench.prepare.taskfiles import load_task
+from tests.prepare.test_tasks import write_jsonl, write_parquet
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def init(tmp_path: Path, capsys, data: Path, *extra: str) -> tuple[int, str, str]:

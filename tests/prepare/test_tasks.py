@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bench import tasks
-from bench.config import load_task, load_tasks, placeholders, render_value
+from bench.config import placeholders, render_value
 from bench.errors import InputError
+from bench.prepare import tasks
+from bench.prepare.taskfiles import load_task, load_tasks
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 LABEL_TASK = """\
 [data]
@@ -380,7 +381,7 @@ def shipped():
 
 
 def test_shipped_tasks_load_and_render():
-    found = {n: t for n, t in shipped().items() if t.spec.data.path}  # Hub tasks: tests/test_hub_tasks.py
+    found = {n: t for n, t in shipped().items() if t.spec.data.path}  # Hub tasks: tests/prepare/test_hub_tasks.py
     assert {"invoice_fields", "order_math", "ticket_routing"} <= set(found)
     for name, task in found.items():
         data = tasks.load(task)
@@ -402,7 +403,7 @@ def test_shipped_tasks_load_and_render():
 
 def test_shipped_references_score_full_marks():
     # each reference answer, given as the model output, is scored correct by the task's own scorer
-    from bench.planning import plan
+    from bench.prepare.planning import plan
 
     for name, task in shipped().items():
         if not task.spec.data.path:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import InputError
-from bench.lock import LOCK, RunLock
+from bench.runfolder.lock import LOCK, RunLock
 
 PROCESSES, ROUNDS = 12, 3
 
@@ -73,10 +73,10 @@ def test_exactly_one_of_many_simultaneous_writers_wins(tmp_path, before):
 
 def test_the_lock_is_released_when_its_holder_dies(tmp_path):
     """kill -9 leaves the file; the kernel releases the OS lock, so the next writer takes over with a notice."""
-    code = ("import sys, time; from pathlib import Path; from bench.lock import RunLock; "
+    code = ("import sys, time; from pathlib import Path; from bench.runfolder.lock import RunLock; "
             "RunLock(Path(sys.argv[1])).acquire(); print('held', flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+                            env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])))
     assert proc.stdout.readline().strip() == "held"
     with pytest.raises(InputError, match=f"being written by pid {proc.pid} "):
         RunLock(tmp_path).acquire()

@@ -7,15 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import resume
-from bench.cli import main
-from bench.migrate import FORMAT, format_of, migrate
-from bench.report import build
-from bench.run import resumed_options
-from bench.store import read_run
-
 from conftest import TASKS, write_models_toml
 from report.fakerun import api_model, local_model, make_run
+
+from bench.cli import main
+from bench.execute.options import resumed_options
+from bench.report import build
+from bench.runfolder import resume
+from bench.runfolder.migrate import FORMAT, format_of, migrate
+from bench.runfolder.store import read_run
 
 MODELS = {"api": api_model(), "local": local_model()}
 SCORES = {("api", "t"): [1.0, 0.0, 1.0], ("local", "t"): [0.5, 1.0, 0.0]}

@@ -15,7 +15,6 @@ import time
 from collections import Counter
 
 import pytest
-
 from conftest import ROOT, TASKS, write_models_toml
 from fakeapi import FakeAPI
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import sqlsandbox
+from bench.scorers import sqlsandbox
 from bench.scoring import sql_execution
 
 SCRIPT = """

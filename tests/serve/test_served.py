@@ -16,13 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TASKS
 from e2e.test_e2e import cli
 
-from bench import servermetrics
 from bench.config import ServedModel
-from bench.server import ServerUnavailable, command_line, public_command
+from bench.serve import servermetrics
+from bench.serve.server import ServerUnavailable, command_line, public_command
 
 FAKE = ROOT / "tests" / "fakeserver.py"
 DATA = ROOT / "tests" / "data"

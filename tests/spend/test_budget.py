@@ -10,15 +10,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from conftest import TASKS
-from fakeapi import FakeAPI, pretokens
 from e2e.test_e2e import cli
+from fakeapi import FakeAPI, pretokens
 
-from bench import budget, estimate
 from bench.backends.base import Request
-from bench.cost import Pricing
 from bench.errors import InputError
+from bench.spend import budget, estimate
+from bench.spend.cost import Pricing
 
 pytest.importorskip("openai")
 
@@ -30,7 +29,7 @@ IN, OUT = 0.25, 2.0  # USD per 1M tokens, as in the test config
 
 def targets_by_prompt(tasks: list[str], limit: int | None = None) -> dict[str, str]:
     """The reference answer of every rendered prompt: a fake model that answers exactly that."""
-    from bench.run import Options, prepare_tasks
+    from bench.execute.options import Options, prepare_tasks
 
     _, plans, _ = prepare_tasks(Options(tasks_dir=TASKS, tasks=",".join(tasks), limit=limit))
     return {json.dumps(r.messages): p.targets[r.example_id] for p in plans.values() for r in p.requests}
@@ -61,7 +60,7 @@ def totals(plan_stdout: str) -> tuple[float, float]:
 
 
 def worst_request_usd(tasks: list[str]) -> float:
-    from bench.run import Options, prepare_tasks
+    from bench.execute.options import Options, prepare_tasks
 
     _, plans, _ = prepare_tasks(Options(tasks_dir=TASKS, tasks=",".join(tasks)))
     spec = SimpleNamespace(backend="openai", max_tokens=None, thinking_budget_tokens=None)
@@ -218,7 +217,7 @@ def test_reservations_become_actual_costs_and_the_cap_refuses_the_request_that_c
 
 
 def test_on_a_terminal_the_run_asks_and_only_yes_proceeds(tmp_path):
-    from bench.run import Options, prepare
+    from bench.execute.options import Options, prepare
 
     cfg = tmp_path / "models.toml"
     cfg.write_text('[models.m]\nbackend = "openai"\nmodel = "m"\nbase_url = "http://127.0.0.1:9/v1"\n'

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from bench import cost
-from bench.cost import Pricing
-from bench.types import Record
+from bench.core.types import Record
+from bench.spend import cost
+from bench.spend.cost import Pricing
 
 
 def rec(fields: dict) -> Record:

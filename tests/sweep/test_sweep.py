@@ -9,15 +9,14 @@ import json
 import sys
 
 import pytest
-
 from conftest import TASKS, write_models_toml
-from fakeapi import FakeAPI
 from e2e.test_e2e import cli
-from test_served import FAKE, jsonl, port_free
+from fakeapi import FakeAPI
+from serve.test_served import FAKE, jsonl, port_free
 
-from bench import cost
 from bench.errors import InputError
-from bench.sweep import capacity, parse_levels, stop_reason
+from bench.spend import cost
+from bench.sweep.capacity import capacity, parse_levels, stop_reason
 
 
 def level(n: int, rps: float, p95_ms: float, errors: int = 0) -> dict:
