@@ -7,8 +7,16 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.errors import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NO_MODEL, EXIT_OK, EXIT_REGRESSION, EXIT_STORAGE,
-                          InputError, StorageError)
+from bench.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NO_MODEL,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_STORAGE,
+    InputError,
+    StorageError,
+)
 
 COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend", "compare", "sweep")
 
@@ -229,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     if args.demo:
         return _demo(args)
-    from bench.run import Options, execute, resumed_options
+    from bench.execute.options import Options, resumed_options
+    from bench.run import execute
 
     if args.resume is not None:
         defaults = {"config": Path("models.toml"), "tasks_dir": Path("tasks"), "repeats": 1, "speed": False}
@@ -258,13 +267,13 @@ def _demo(args) -> int:
 
 
 def _list(args) -> int:
-    from bench.inventory import show
+    from bench.prepare.inventory import show
 
     return show(args.config, args.tasks_dir, args.models, args.tasks)
 
 
 def _validate(args) -> int:
-    from bench.run import Options, prepare
+    from bench.execute.options import Options, prepare
 
     prep = prepare(Options(config=args.config, tasks_dir=args.tasks_dir, models=args.models, tasks=args.tasks))
     for task, why in prep.skipped_tasks.items():
@@ -275,7 +284,7 @@ def _validate(args) -> int:
 
 
 def _task(args) -> int:
-    from bench.taskinit import init
+    from bench.prepare.taskinit import init
 
     init(args.data, args.input, args.target, out_dir=args.out, name=args.name)
     return EXIT_OK
@@ -289,7 +298,8 @@ def _report(args) -> int:
 
 
 def _sweep(args) -> int:
-    from bench.sweep import SweepOptions, execute as sweep, parse_levels
+    from bench.sweep.capacity import SweepOptions, parse_levels
+    from bench.sweep.capacity import execute as sweep
 
     return sweep(SweepOptions(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
                               tasks=args.tasks, slo_p95_ms=args.slo_p95_ms, levels=parse_levels(args.levels),
@@ -300,7 +310,7 @@ def _default_tasks_dir(args) -> None:
     """--tasks-dir not given: ./tasks, else the shipped tasks (said on stderr), so that `bench demo`
     works from any folder after a pip install. A resumed run keeps the folder it started with."""
     if getattr(args, "tasks_dir", False) is None and getattr(args, "resume", None) is None:
-        from bench.shipped import default_tasks_dir
+        from bench.prepare.shipped import default_tasks_dir
 
         args.tasks_dir, note = default_tasks_dir()
         if note:
@@ -316,7 +326,7 @@ def _invalid_command(word: str) -> str:
 
 
 def _spending(args) -> dict:
-    """The flags of bench/budget.py: they belong to a session, not to the run (not resumed)."""
+    """The flags of bench/spend/budget.py: they belong to a session, not to the run (not resumed)."""
     return {"dry_run": args.dry_run, "max_usd": args.max_usd, "yes": args.yes,
             "confirm_over_usd": args.confirm_over_usd}
 
@@ -327,7 +337,7 @@ def _placing(args) -> dict:
 
 
 def _compare(args) -> int:
-    from bench.compare import Limits, compare, markdown
+    from bench.decide.compare import Limits, compare, markdown
 
     limits = Limits(args.max_accuracy_drop, args.max_latency_increase, args.max_cost_increase)
     pairs = compare(args.base, args.new, limits, task=args.task, model_base=args.model_base,
@@ -337,7 +347,7 @@ def _compare(args) -> int:
 
 
 def _recommend(args) -> int:
-    from bench.recommend import Bars, lines, recommend
+    from bench.decide.recommend import Bars, lines, recommend
     from bench.report.build import load, tables
 
     bars = Bars(args.min_accuracy, args.max_p95_latency_ms, args.max_usd_per_1k, args.volume_per_month,

@@ -7,9 +7,10 @@ import json
 import tempfile
 from pathlib import Path
 
-from bench import tinymodel
-from bench.config import load_tasks
-from bench.run import Options, execute, prepare_tasks
+from bench.backends import tinymodel
+from bench.execute.options import Options, prepare_tasks
+from bench.prepare.taskfiles import load_tasks
+from bench.run import execute
 
 NOMINAL_USD_PER_HOUR = 0.10  # a small cloud VM; re-price with `bench report RUN --config FILE`
 

@@ -46,3 +46,22 @@ def esc(value) -> str:
     escapes (layout kept, for <pre>), then html.escape. None is the empty string."""
     text = "" if value is None else str(value)
     return html.escape(visible(text, keep_layout=True), quote=True)
+
+
+def markdown_table(head: list[str], body: list[list[str]]) -> list[str]:
+    """Every cell one escaped Markdown line (md_cell): names from a run folder stay inert text."""
+    def row(cols: list[str]) -> str:
+        return "| " + " | ".join(md_cell(c) for c in cols) + " |"
+
+    return [row(head), "|" + "|".join("---" for _ in head) + "|"] + [row(b) for b in body]
+
+
+def text_table(head: list[str], body: list[list[str]], left: int = 2) -> str:
+    """A fixed-width terminal table; every cell plain (no terminal escapes, no line breaks)."""
+    head, body = [plain(c) for c in head], [[plain(c) for c in b] for b in body]
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+
+    def fmt(cols: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(b) for b in body])

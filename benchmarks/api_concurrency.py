@@ -27,7 +27,7 @@ from bench.backends.anthropic import AnthropicBackend  # noqa: E402
 from bench.backends.base import Request  # noqa: E402
 from bench.backends.openai import OpenAIBackend  # noqa: E402
 from bench.config import AnthropicModel, OpenAIModel  # noqa: E402
-from bench.stats import percentile  # noqa: E402
+from bench.core.stats import percentile  # noqa: E402
 
 
 def backend(kind: str, api: FakeAPIProcess, concurrency: int, stream: bool):

@@ -22,11 +22,13 @@ import statistics
 from dataclasses import replace
 from pathlib import Path
 
-from bench import measure, tasks
 from bench.backends.base import Request
 from bench.backends.continuous import ContinuousEngine
 from bench.backends.transformers import TransformersBackend
-from bench.config import TransformersModel, load_task
+from bench.config import TransformersModel
+from bench.core import measure
+from bench.prepare import tasks
+from bench.prepare.taskfiles import load_task
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = {"requests": 16, "batch_size": 8, "max_new": 32, "rounds": 3, "arch": "smollm2-135m"}

@@ -1,4 +1,4 @@
-"""How far the plan's estimate (bench/estimate.py: characters / 4) is from a real tokenizer's count,
+"""How far the plan's estimate (bench/spend/estimate.py: characters / 4) is from a real tokenizer's count,
 on the shipped tasks: input tokens, expected output tokens and the expected cost, per task.
 
 A real tokenizer is not a dependency of the project (tiktoken downloads its encodings at first use),
@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import estimate  # noqa: E402
-from bench.run import Options, prepare_tasks  # noqa: E402
+from bench.execute.options import Options, prepare_tasks  # noqa: E402
+from bench.spend import estimate  # noqa: E402
 
 TASKS = ["ticket_routing", "review_sentiment", "invoice_fields", "order_math", "text_to_sql", "pii_redaction",
          "email_summary"]

@@ -29,11 +29,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from engines import continuous, lengths, static, workload  # noqa: E402
 
-from bench import demo, measure, tinymodel  # noqa: E402
+from bench import demo  # noqa: E402
+from bench.backends import tinymodel
+from bench.backends.oom import generate_with_backoff, release_cuda  # noqa: E402
 from bench.backends.transformers import TransformersBackend  # noqa: E402
 from bench.config import TransformersModel  # noqa: E402
-from bench.meters import EnergyMeter, GpuMemorySampler  # noqa: E402
-from bench.oom import generate_with_backoff, release_cuda  # noqa: E402
+from bench.core import measure
+from bench.core.meters import EnergyMeter, GpuMemorySampler  # noqa: E402
 
 MIB = 2**20
 

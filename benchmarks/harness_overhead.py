@@ -15,13 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import tasks
 from bench.backends.base import Completion
-from bench.config import load_tasks
-from bench.planning import batches, plan
-from bench.recording import Recorder
-from bench.types import Cell
-from bench.store import RunStore
+from bench.core.types import Cell
+from bench.execute.recording import Recorder
+from bench.prepare import tasks
+from bench.prepare.planning import batches, plan
+from bench.prepare.taskfiles import load_tasks
+from bench.runfolder.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 16  # records per write

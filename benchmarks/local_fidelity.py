@@ -18,14 +18,18 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from bench import demo, measure, tasks, tinymodel
+from bench import demo
+from bench.backends import tinymodel
 from bench.backends.transformers import TransformersBackend, greedy_kwargs
-from bench.config import TransformersModel, load_task
-from bench.planning import Plan, plan
-from bench.planning import batches as make_batches
-from bench.recording import Recorder
-from bench.local_runner import run_local_model
-from bench.store import RunStore
+from bench.config import TransformersModel
+from bench.core import measure
+from bench.execute.local_runner import run_local_model
+from bench.execute.recording import Recorder
+from bench.prepare import tasks
+from bench.prepare.planning import Plan, plan
+from bench.prepare.planning import batches as make_batches
+from bench.prepare.taskfiles import load_task
+from bench.runfolder.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = {"n_batches": 4, "batch_size": 4, "max_new": 32, "rounds": 5}

@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fakeapi import FakeAPIProcess  # noqa: E402
 
-from bench import demo, tinymodel  # noqa: E402
+from bench import demo  # noqa: E402
+from bench.backends import tinymodel
 
 TASKS = ROOT / "tasks"
 CONCURRENCY = 2

@@ -30,12 +30,15 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 # difference is Ray's own cost and not torch's thread count
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from bench import demo, tasks, tinymodel  # noqa: E402
-from bench.config import TransformersModel, load_tasks  # noqa: E402
-from bench.launch import LocalLauncher  # noqa: E402
-from bench.messages import Done, Loaded, LoadFailed  # noqa: E402
-from bench.planning import batches, plan  # noqa: E402
-from bench.worker import Job  # noqa: E402
+from bench import demo  # noqa: E402
+from bench.backends import tinymodel
+from bench.config import TransformersModel  # noqa: E402
+from bench.execute.launch import LocalLauncher  # noqa: E402
+from bench.execute.messages import Done, Loaded, LoadFailed  # noqa: E402
+from bench.execute.worker import Job  # noqa: E402
+from bench.prepare import tasks
+from bench.prepare.planning import batches, plan  # noqa: E402
+from bench.prepare.taskfiles import load_tasks
 
 
 def one_model(launcher, spec, jobs) -> dict:
@@ -71,7 +74,7 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=16, help="ticket_routing examples per model")
     p.add_argument("--ray-address", help="join this cluster (default: start a local Ray instance)")
     a = p.parse_args()
-    from bench.ray_exec import RayLauncher
+    from bench.execute.ray_exec import RayLauncher
 
     with tempfile.TemporaryDirectory() as tmp:
         model = tinymodel.build(Path(tmp) / "tiny", demo.corpus(ROOT / "tasks"), hidden=64, layers=2, heads=4,

@@ -36,7 +36,8 @@ def bench(*args: str) -> subprocess.CompletedProcess:
 
 
 def build_model(base: Path) -> Path:
-    from bench import demo, tinymodel
+    from bench import demo
+    from bench.backends import tinymodel
 
     return tinymodel.build(base / "tiny-chat", demo.corpus(ROOT / "tasks"), hidden=64, layers=2, heads=4, seed=0,
                            eos_boost=1.3)
@@ -76,7 +77,7 @@ def ttft_against_log(tmp: Path, model: Path, n: int = 8) -> None:
     from openai import OpenAI
 
     from bench.config import ServedModel
-    from bench.server import ManagedServer
+    from bench.serve.server import ManagedServer
 
     spec = ServedModel(backend="served", server="transformers", model=str(model), args=["--device", "cpu"])
     server = ManagedServer(spec, tmp / "ttft.log")

@@ -19,7 +19,8 @@ TASKS = ROOT / "tasks"
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> dict[str, Path]:
     """Two tiny models: one with a chat template, one without (plain prompts)."""
-    from bench import demo, tinymodel
+    from bench import demo
+    from bench.backends import tinymodel
 
     lines = demo.corpus(TASKS)
     base = tmp_path_factory.mktemp("models")

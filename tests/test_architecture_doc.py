@@ -78,7 +78,21 @@ def test_every_module_of_the_package_is_in_the_doc():
 
 
 def test_the_checker_catches_a_wrong_name():
-    assert problem("bench.types.Record") is None
-    assert problem("bench.store.RunStore.append") is None
-    assert problem("bench.types.NoSuchThing") is not None
+    assert problem("bench.core.types.Record") is None
+    assert problem("bench.runfolder.store.RunStore.append") is None
+    assert problem("bench.core.types.NoSuchThing") is not None
     assert problem("bench.nosuchmodule.x") is not None
+
+
+def test_the_layers_table_is_the_one_the_layering_test_enforces():
+    """docs/architecture.md's Layers table lists, row by row, the parts of tests/test_layers.py's LAYERS."""
+    from test_layers import LAYERS
+
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## Layers"):text.index("## Modules")]
+    rows = re.findall(r"^\| (\d+) \| ([^|]+) \|", section, re.M)
+    documented = [{m.removeprefix("bench/").removesuffix("/").removesuffix(".py") for m in re.findall(r"`([^`]+)`", parts)}
+                  for _, parts in rows]
+    enforced = [{"__init__" if p == "bench" else p for p in layer} for layer in LAYERS]
+    assert [int(n) for n, _ in rows] == list(range(len(LAYERS)))
+    assert documented == enforced

@@ -13,7 +13,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import ROOT
 from fakeapi import FakeAPI
 
@@ -66,7 +65,7 @@ def test_local_throughput_matches_a_bare_generate_loop(tmp_path):
 
 
 def _allocate_and_report(size: int, conn) -> None:
-    from bench import measure
+    from bench.core import measure
 
     before = measure.peak_rss_bytes()
     buf = bytearray(size)  # zero-filled: every page is touched
@@ -92,7 +91,7 @@ def test_torch_peaks_are_torchs_own_counters():
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("CUDA only: torch keeps no allocator peaks on CPU (reported as null there)")
-    from bench import measure
+    from bench.core import measure
 
     big = torch.empty(256 * 2**20, dtype=torch.uint8, device="cuda:0")
     del big
@@ -107,7 +106,7 @@ def test_torch_peaks_are_torchs_own_counters():
 
 
 def test_cpu_reports_no_torch_peaks():
-    from bench import measure
+    from bench.core import measure
 
     assert measure.torch_memory("cpu") == {"torch_allocated_bytes": None, "torch_allocated_peak_bytes": None,
                                            "torch_reserved_peak_bytes": None}

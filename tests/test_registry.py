@@ -169,7 +169,7 @@ def test_a_registered_backend_is_known_and_its_table_checked(project, capsys, to
 
 
 def test_an_api_client_for_an_unknown_backend_is_an_error_not_another_provider():
-    from bench.api_runner import make_backend
+    from bench.execute.api_runner import make_backend
 
     with pytest.raises(ValueError, match="unknown backend 'vllm'"):
         make_backend(SimpleNamespace(backend="vllm", model="m"))

@@ -12,15 +12,15 @@ import sys
 import pytest
 
 from bench import scoring
+from bench.backends.oom import generate_with_backoff, is_oom
+from bench.core.types import Cell
 from bench.errors import EXIT_INTERRUPTED, InputError
-from bench.lock import LOCK, RunLock
-from bench.oom import generate_with_backoff, is_oom
+from bench.execute.recording import OUTPUT_CAP_CHARS, Recorder
+from bench.prepare.planning import Plan
 from bench.report import summary
-from bench.resume import changes, fingerprint, load_records
-from bench.planning import Plan
-from bench.recording import OUTPUT_CAP_CHARS, Recorder
-from bench.types import Cell
-from bench.store import RECORDS, RunStore, drop_torn_tail, read_jsonl
+from bench.runfolder.lock import LOCK, RunLock
+from bench.runfolder.resume import changes, fingerprint, load_records
+from bench.runfolder.store import RECORDS, RunStore, drop_torn_tail, read_jsonl
 
 torch = pytest.importorskip("torch")
 
@@ -247,7 +247,7 @@ def project(tmp_path, api=None, concurrency: int = 3):
 
 def unreachable(monkeypatch, *names: str) -> None:
     """tasks.load raises DataUnavailable for these tasks, as for a Hub dataset while offline."""
-    from bench import tasks
+    from bench.prepare import tasks
 
     real = tasks.__dict__.get("_real_load", tasks.load)
     monkeypatch.setattr(tasks, "_real_load", real, raising=False)
@@ -279,7 +279,8 @@ def fake_api(monkeypatch):
 
 
 def test_a_task_skipped_at_the_start_runs_when_its_data_loads_on_resume(tmp_path, monkeypatch, fake_api):
-    from bench.run import Options, execute, resumed_options
+    from bench.execute.options import Options, resumed_options
+    from bench.run import execute
 
     tasks_dir, config = project(tmp_path, fake_api)
     unreachable(monkeypatch, "hubby")
@@ -300,7 +301,8 @@ def test_a_task_skipped_at_the_start_runs_when_its_data_loads_on_resume(tmp_path
 
 
 def test_a_task_whose_data_is_unreachable_on_resume_is_not_a_changed_selection(tmp_path, monkeypatch, fake_api):
-    from bench.run import Options, execute, resumed_options
+    from bench.execute.options import Options, resumed_options
+    from bench.run import execute
 
     tasks_dir, config = project(tmp_path, fake_api)
     run, _ = execute(Options(config=config, tasks_dir=tasks_dir, limit=3, out=tmp_path / "res"), echo=quiet)
@@ -320,7 +322,8 @@ def test_a_task_whose_data_is_unreachable_on_resume_is_not_a_changed_selection(t
 
 
 def test_a_task_skipped_in_every_session_stays_one_skipped_cell(tmp_path, monkeypatch, fake_api):
-    from bench.run import Options, execute, resumed_options
+    from bench.execute.options import Options, resumed_options
+    from bench.run import execute
 
     tasks_dir, config = project(tmp_path, fake_api)
     unreachable(monkeypatch, "hubby")
@@ -333,7 +336,8 @@ def test_a_task_skipped_in_every_session_stays_one_skipped_cell(tmp_path, monkey
 
 
 def test_a_cell_rebuilt_from_its_records_keeps_the_models_concurrency(tmp_path, fake_api):
-    from bench.run import Options, execute, resumed_options
+    from bench.execute.options import Options, resumed_options
+    from bench.run import execute
 
     tasks_dir, config = project(tmp_path, fake_api, concurrency=5)
     run, _ = execute(Options(config=config, tasks_dir=tasks_dir, tasks="ticket_routing", limit=2,
@@ -345,7 +349,8 @@ def test_a_cell_rebuilt_from_its_records_keeps_the_models_concurrency(tmp_path, 
 
 
 def test_a_resumed_run_keeps_its_title_and_notes(tmp_path, fake_api):
-    from bench.run import Options, execute, resumed_options
+    from bench.execute.options import Options, resumed_options
+    from bench.run import execute
 
     tasks_dir, config = project(tmp_path, fake_api)
     run, _ = execute(Options(config=config, tasks_dir=tasks_dir, tasks="ticket_routing", limit=2, title="DEMO run",
@@ -360,7 +365,9 @@ def test_a_resumed_run_keeps_its_title_and_notes(tmp_path, fake_api):
 
 
 def test_an_interrupted_demo_says_to_run_the_demo_again(tmp_path, monkeypatch, capsys, fake_api):
-    from bench import demo, run as run_mod
+    from bench import demo
+    from bench import run as run_mod
+    from bench.execute.options import resumed_options
 
     _, config = project(tmp_path, fake_api)
     monkeypatch.setattr(demo, "write_models", lambda model_dir, tasks_dir: config)
@@ -374,7 +381,7 @@ def test_an_interrupted_demo_says_to_run_the_demo_again(tmp_path, monkeypatch, c
     assert code == EXIT_INTERRUPTED
     assert "--resume" not in err and "run `bench demo` again" in err, err
     with pytest.raises(InputError, match="run `bench demo` again"):
-        run_mod.resumed_options(folder)
+        resumed_options(folder)
 
 
 @pytest.mark.parametrize("kind", ["database", "module"])
@@ -383,9 +390,9 @@ def test_a_changed_scorer_file_is_refused_on_resume(tmp_path, kind):
 
     from conftest import TASKS
 
-    from bench import manifest as manifest_mod
-    from bench.resume import check_unchanged
-    from bench.run import Options, prepare
+    from bench.execute.options import Options, prepare
+    from bench.runfolder import manifest as manifest_mod
+    from bench.runfolder.resume import check_unchanged
 
     tasks_dir, config = project(tmp_path)
     if kind == "database":

@@ -3,9 +3,9 @@ message_start (input) and message_delta (output)."""
 
 from __future__ import annotations
 
-from bench import measure
 from bench.backends.api import Attempt, AttemptError, SdkBackend
 from bench.backends.base import Request
+from bench.core import measure
 
 FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "refusal": "stop",
           "pause_turn": "stop", "tool_use": "stop"}

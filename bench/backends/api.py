@@ -19,11 +19,10 @@ import time
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import measure
 from bench.backends.base import Availability, Completion, LoadInfo, Request, cut_at_stop, plain_prompt
 from bench.config import ApiModel
+from bench.core import measure
 from bench.errors import one_line
-
 
 CONNECTIONS_PER_CLIENT = 8
 

@@ -67,7 +67,7 @@ class Availability:
 
 
 class LocalBackend(Protocol):
-    """A model run in a worker process on this machine's devices (bench/worker.py): it loads, then
+    """A model run in a worker process on this machine's devices (bench/execute/worker.py): it loads, then
     generates fixed batches together. Made by its registry factory as
     factory(spec, device=--device or None, spec_dir=the folder of models.toml)."""
 
@@ -83,7 +83,7 @@ class LocalBackend(Protocol):
 
 class ApiBackend(Protocol):
     """A client of a server (a provider's API, or one the run started), run on the parent's event
-    loop by bench/api_runner.py: each request on its own, `concurrency` at once. Made by its
+    loop by bench/execute/api_runner.py: each request on its own, `concurrency` at once. Made by its
     registry factory as factory(spec). backends/api.py's SdkBackend implements it over an SDK."""
 
     clients: list  # open connections' clients; the warm-up sends one request per client (billed)

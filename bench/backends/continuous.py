@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Callable
 
-from bench import measure
 from bench.backends.base import Completion, Request, cut_at_stop
-from bench.oom import is_oom, release_cuda
+from bench.backends.oom import is_oom, release_cuda
+from bench.core import measure
 
 POLL_S = 0.05  # how long to wait for the manager's next output before checking its thread again
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from bench import measure
 from bench.backends.api import Attempt, AttemptError, SdkBackend
 from bench.backends.base import Request
+from bench.core import measure
 
 FINISH = {"stop": "stop", "length": "length", "content_filter": "stop", "tool_calls": "stop"}
 

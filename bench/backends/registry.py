@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from bench.backends.base import Availability
-from bench.config.models import AnthropicModel, OpenAIModel, ServedModel, TransformersModel
+from bench.config.models import AnthropicModel, OpenAIModel, ServedModel, TransformersModel, add_table, remove_table
 
 
 @dataclass(frozen=True)
@@ -38,26 +38,25 @@ _ENTRIES: dict[str, BackendEntry] = {}
 
 def register(entry: BackendEntry) -> None:
     """Add a backend (or replace one of the same name); models.toml can name it from then on."""
-    field = entry.config.model_fields.get("backend")
-    if field is None or getattr(field.annotation, "__args__", None) != (entry.name,):
-        raise ValueError(f"{entry.config.__name__} must declare backend: Literal[{entry.name!r}]")
+    add_table(entry.name, entry.config)  # models.toml validates its table from now on
     _ENTRIES[entry.name] = entry
 
 
 def unregister(name: str) -> None:
     """Remove a backend added by register() (a test's toy, once the test is done)."""
     _ENTRIES.pop(name, None)
+    remove_table(name)
 
 
 for _entry in (
     BackendEntry("transformers", TransformersModel, "bench.backends.transformers:TransformersBackend", "local",
-                 "hourly", "bench.hub:availability"),
+                 "hourly", "bench.backends.hub:availability"),
     BackendEntry("openai", OpenAIModel, "bench.backends.openai:OpenAIBackend", "client", "tokens",
                  "bench.backends.api:availability"),
     BackendEntry("anthropic", AnthropicModel, "bench.backends.anthropic:AnthropicBackend", "client", "tokens",
                  "bench.backends.api:availability"),
     BackendEntry("served", ServedModel, "bench.backends.openai:OpenAIBackend", "served", "hourly",
-                 "bench.server:availability"),
+                 "bench.serve.server:availability"),
 ):
     register(_entry)
 

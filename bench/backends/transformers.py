@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from bench import measure
 from bench.backends.base import Completion, LoadInfo, Request, cut_at_stop, plain_prompt
 from bench.config import TransformersModel
+from bench.config.modelfiles import context_length, model_location
+from bench.core import measure
 
 
 def resolve_device(device: str) -> str:
@@ -41,43 +42,6 @@ def placed_on(model, requested: str) -> str:
     several GPUs (every meter and sync then covers exactly those), else the requested device."""
     gpus = sorted({p.device.index for p in model.parameters() if p.device.type == "cuda"})
     return "cuda:" + ",".join(map(str, gpus)) if gpus else requested
-
-
-def model_location(model: str, base: Path) -> str:
-    """A local folder named relative to models.toml, or else the Hub id as written."""
-    path = Path(model) if Path(model).is_absolute() else base / model
-    return str(path) if path.is_dir() else model
-
-
-# where a config.json states the context length (positions the model can attend to), by family
-CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx")
-
-
-def context_length(config: dict) -> tuple[int, str] | None:
-    """The context length in tokens from a model's config.json (or a multimodal model's
-    text_config), and the key it came from; None when the config does not say."""
-    for prefix, cfg in (("", config), ("text_config.", config.get("text_config"))):
-        if isinstance(cfg, dict):
-            for key in CONTEXT_KEYS:
-                value = cfg.get(key)
-                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                    return value, prefix + key
-    return None
-
-
-def config_file(model: str, revision: str, base: Path) -> Path | None:
-    """The model's config.json if it is on this machine (a local folder, or the Hub cache); never
-    downloads."""
-    location = Path(model_location(model, base))
-    if location.is_dir():
-        return location / "config.json" if (location / "config.json").is_file() else None
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(model, "config.json", revision=revision)
-    except Exception:  # a malformed id: the load reports it
-        return None
-    return Path(cached) if isinstance(cached, str) else None
 
 
 def resolved_revision(model: str, revision: str) -> str | None:

@@ -113,7 +113,7 @@ class TransformersModel(ModelTable):
     def context_limit(self, base: Path) -> tuple[int, str, Path] | None:
         import json
 
-        from bench.backends.transformers import config_file, context_length
+        from bench.config.modelfiles import config_file, context_length
 
         file = config_file(self.model, self.revision, base)  # on disk only: nothing is downloaded
         try:
@@ -294,19 +294,39 @@ def _config_class(classes: tuple[type, ...]) -> type[ModelsConfig]:
     return create_model("ModelsConfig", __base__=ModelsConfig, models=(dict[str, spec], {}))
 
 
-def load_models(path: Path) -> ModelsConfig:
-    from bench.backends import registry
+# the table class of each `backend` a models.toml can name. The built-in ones are here; a backend
+# added with bench.backends.registry.register() adds its table through add_table(), so that the
+# files a user writes never import the code that runs them
+TABLES: dict[str, type[ModelTable]] = {}
 
+
+def add_table(name: str, table: type[ModelTable]) -> None:
+    """Let models.toml name `backend = name`, validated by `table` (which declares backend: Literal[name])."""
+    field = table.model_fields.get("backend")
+    if field is None or getattr(field.annotation, "__args__", None) != (name,):
+        raise ValueError(f"{table.__name__} must declare backend: Literal[{name!r}]")
+    TABLES[name] = table
+
+
+def remove_table(name: str) -> None:
+    TABLES.pop(name, None)
+
+
+for _table in (TransformersModel, OpenAIModel, AnthropicModel, ServedModel):
+    add_table(_table.model_fields["backend"].annotation.__args__[0], _table)
+
+
+def load_models(path: Path) -> ModelsConfig:
     data, text = read_toml(path)
     models = data.get("models")
     for name, spec in (models.items() if isinstance(models, dict) else ()):
         if isinstance(spec, dict) and "api_key" in spec:
             raise InputError(f"{where(path, text, ('models', name, 'api_key'))}: never write an API key "
                              f"in models.toml; name an environment variable with api_key_env instead")
-    names = registry.names()
+    names = list(TABLES)
     unknown = Choice(("union_tag_invalid", "union_tag_not_found"), "backend",
                      lambda _: f"unknown or missing backend (known: {', '.join(names)})")
-    config = validate(_config_class(tuple(registry.get(n).config for n in names)), data, path, text,
+    config = validate(_config_class(tuple(TABLES.values())), data, path, text,
                       set(names), (unknown,))
     for name, spec in config.models.items():
         problem = spec.file_problem(path.parent)

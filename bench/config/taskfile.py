@@ -3,16 +3,14 @@ generation settings and its [score] table, which the scorer it names validates (
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from bench.config.models import MAX_NEW_TOKENS
 from bench.config.templates import template_fields
-from bench.config.toml import Choice, KeyProblem, Strict, name_problem, read_toml, validate, where
-from bench.errors import InputError
+from bench.config.toml import KeyProblem, Strict
 
 
 class DataSpec(Strict):
@@ -87,42 +85,12 @@ class TaskSpec(Strict):
         return out
 
 
-@functools.lru_cache(maxsize=None)
-def _spec_class(score_type: Any) -> type[TaskSpec]:
-    return create_model("TaskSpec", __base__=TaskSpec, score=(score_type, ...))
-
-
 class Task(BaseModel):
     """A task file as loaded: its name (the file stem), where it lives, and its spec."""
 
     name: str
     path: Path
     spec: TaskSpec
-
-
-def load_task(path: Path) -> Task:
-    from bench.scorers import registry
-
-    data, text = read_toml(path)
-    unknown = Choice(("unknown_scorer",), "scorer", registry.table_problem)
-    spec = validate(_spec_class(registry.options_type()), data, path, text, set(registry.names()) | {registry.USER.name},
-                    (unknown,))
-    problem = name_problem(path.stem)
-    if problem:
-        raise InputError(f"{path}: task file name {path.stem!r} {problem}")
-    problem = spec.score.file_problem(path.parent)
-    if problem:
-        raise InputError(f"{where(path, text, ('score', problem[0]))}: {problem[1]}")
-    return Task(name=path.stem, path=path, spec=spec)
-
-
-def load_tasks(tasks_dir: Path) -> list[Task]:
-    if not tasks_dir.is_dir():
-        raise InputError(f"{tasks_dir}: tasks folder not found; pass --tasks-dir")
-    files = sorted(tasks_dir.glob("*.toml"))
-    if not files:
-        raise InputError(f"{tasks_dir}: no task files (*.toml) in this folder")
-    return [load_task(f) for f in files]
 
 
 def task_text(task: Task) -> str:

@@ -8,12 +8,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.core.types import PooledRow, SummaryRow
 from bench.errors import InputError
 from bench.report import html, plots, summary, table
 from bench.report.runs import Merged, merge, reprice
-from bench.safetext import md_cell
-from bench.store import atomic_write, check_writable, make_dirs
-from bench.types import PooledRow, SummaryRow
+from bench.runfolder.store import atomic_write, check_writable, make_dirs
+from bench.safetext import markdown_table, md_cell, text_table
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DEFAULT_UTILISATION = 0.5
@@ -46,17 +46,17 @@ def tables(merged: Merged, utilisation: float,
 
 def markdown(title: str, notes: list[str], rows: list[SummaryRow], overall: list[PooledRow], utilisation: float) -> str:
     text = summary.to_markdown(rows, title, notes)
-    lines = ["", "## Cost", ""] + table.markdown_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
+    lines = ["", "## Cost", ""] + markdown_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
     lines += ["", table.COST_NOTE.format(u=utilisation)]
     if overall:
         lines += ["", f"## {md_cell(table.pooled_title(overall).capitalize())}", ""]
-        lines += table.markdown_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall])
+        lines += markdown_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall])
     return text + "\n".join(lines) + "\n"
 
 
 def terminal(rows: list[SummaryRow]) -> str:
     """The cost table for the end of a run or a report in the terminal."""
-    return table.text_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
+    return text_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
 
 
 def render(merged: Merged, *, title: str, notes: list[str], utilisation: float = DEFAULT_UTILISATION,

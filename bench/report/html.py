@@ -10,8 +10,8 @@ import json
 import re
 from urllib.parse import urlsplit
 
+from bench.core.types import PooledRow, Record, SummaryRow, first_repeat
 from bench.report import summary, table
-from bench.types import PooledRow, Record, SummaryRow, first_repeat
 from bench.safetext import esc, visible
 
 SHOWN_CHARS = 600  # of one example output

@@ -8,9 +8,10 @@ import io
 import math
 import textwrap
 
-from bench import cost, stats
+from bench.core import stats
+from bench.core.types import PooledRow, SummaryRow
 from bench.report import table
-from bench.types import PooledRow, SummaryRow
+from bench.spend import cost
 
 SLIDE = (11, 6.2)  # inches; 1650 x 930 px at the PNG's 150 dpi
 DPI = 150

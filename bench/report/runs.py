@@ -4,7 +4,7 @@ pricing, from the run's own manifest or re-priced from another models.toml.
 Merging: a (model, task) cell may come from one run only. A cell that did not run (no records:
 skipped, no key) gives way to the same cell with records in another run; two runs that both have
 records for the same cell are an error, so no figure is ever silently replaced. Older runs are
-read in today's format (store.read_run applies bench.migrate), so old run folders still report.
+read in today's format (store.read_run applies bench.runfolder.migrate), so old run folders still report.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from bench.cost import Pricing, pricing_of
+from bench.core.types import Cell, Record, by_cell
 from bench.errors import InputError
-from bench.store import CELLS, RECORDS, read_run
-from bench.types import Cell, Record, by_cell
+from bench.runfolder.store import CELLS, RECORDS, read_run
+from bench.spend.cost import Pricing, pricing_of
 
-SWEEP = "sweep.jsonl"  # bench.sweep.SWEEP (not imported: the report needs nothing of the sweep runner)
+SWEEP = "sweep.jsonl"  # bench.sweep.capacity.SWEEP (not imported: the report needs nothing of the sweep runner)
 
 RECORD_KEYS = {"model": str, "task": str, "example_id": str, "score": (int, float)}
 CELL_KEYS = {"model": str, "task": str, "status": str}
@@ -84,7 +84,7 @@ def _check_tasks(folder: Path, manifest: dict, run_id: str, task_ids: dict) -> N
 
 def read_sweep(folder: Path) -> tuple[dict, list[dict]]:
     """A sweep folder (bench sweep): its manifest and its capacity rows."""
-    from bench.store import read_jsonl
+    from bench.runfolder.store import read_jsonl
 
     manifest, _, _ = read_run(folder)
     if not isinstance(manifest, dict):

@@ -9,9 +9,10 @@ import csv
 import io
 import math
 
-from bench import stats
-from bench.types import COST_COLUMNS, SUMMARY_COLUMNS, Cell, Record, SummaryRow, by_cell, first_repeat
+from bench.core import stats
+from bench.core.types import COST_COLUMNS, SUMMARY_COLUMNS, Cell, Record, SummaryRow, by_cell, first_repeat
 from bench.safetext import md_cell, plain
+
 
 def rows(records: list[Record], cells: list[Cell]) -> list[SummaryRow]:
     """One row per cell, in the order the cells ran; accuracy counts an errored example as 0."""

@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from bench import cost, stats
+from bench.core import stats
+from bench.core.types import PooledRow, SummaryRow, by_cell, first_repeat
 from bench.report import summary
 from bench.report.runs import Merged
-from bench.types import PooledRow, SummaryRow, by_cell, first_repeat
-from bench.safetext import md_cell, plain
+from bench.spend import cost
+
 
 def priced_rows(merged: Merged, utilisation: float, baseline: str | None = None) -> list[SummaryRow]:
     """summary.rows() with every cost field set, for each merged cell."""
@@ -170,25 +171,6 @@ def overall_cells(r: PooledRow) -> list[str]:
     lat = "-" if math.isnan(r.latency_p95_s) else f"{1000 * r.latency_p95_s:.0f}"
     return [r.model, str(r.tasks), str(r.n), f"{100 * r.accuracy:.1f}", ci, lat,
             _money(r.usd_per_1k_requests), _money(r.usd_per_correct)]
-
-
-def markdown_table(head: list[str], body: list[list[str]]) -> list[str]:
-    """Every cell one escaped Markdown line (md_cell): names from a run folder stay inert text."""
-    def row(cols: list[str]) -> str:
-        return "| " + " | ".join(md_cell(c) for c in cols) + " |"
-
-    return [row(head), "|" + "|".join("---" for _ in head) + "|"] + [row(b) for b in body]
-
-
-def text_table(head: list[str], body: list[list[str]], left: int = 2) -> str:
-    """A fixed-width terminal table; every cell plain (no terminal escapes, no line breaks)."""
-    head, body = [plain(c) for c in head], [[plain(c) for c in b] for b in body]
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-
-    def fmt(cols: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
-
-    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(b) for b in body])
 
 
 COST_NOTE = ("Costs: docs/cost.md. $ / 1k req = 1000 x the mean cost of a request over every record (all repeats); "

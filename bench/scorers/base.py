@@ -64,6 +64,16 @@ def as_list(target: str) -> list | None:
     return value if isinstance(value, list) else None
 
 
+# the options class of every scorer a task file can name, by name: filled by
+# bench.scorers.registry.register(), read here so that a key of another scorer is named as such
+OPTIONS: dict[str, type[ScoreOptions]] = {}
+
+
+def option_keys() -> set[str]:
+    """Every key some scorer takes in [score]."""
+    return {k for options in OPTIONS.values() for k in options.model_fields}
+
+
 class ScoreOptions(Strict):
     """A task's [score] table as one scorer reads it: the keys every scorer has, and hooks a
     scorer's own options class overrides (its keys, checks and the reference it compares to).
@@ -82,8 +92,6 @@ class ScoreOptions(Strict):
     @classmethod
     def _options_of_this_scorer(cls, table: Any) -> Any:
         """A key another scorer takes is named as such; any other unknown key is pydantic's 'unknown key'."""
-        from bench.scorers.registry import option_keys
-
         if isinstance(table, dict):
             mine = set(cls.model_fields)
             for option in sorted(set(table) - mine):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench.scorers import numeric, overlap, sql, structured, text, user
-from bench.scorers.base import ScoreOptions, Scorer
+from bench.scorers.base import OPTIONS, ScoreOptions, Scorer
 
 
 @dataclass(frozen=True)
@@ -24,16 +24,19 @@ class ScorerEntry:
 
 _ENTRIES: dict[str, ScorerEntry] = {}
 USER = ScorerEntry("package.module:function", user.UserOptions, user.user_scorer)
+OPTIONS[USER.name] = USER.options
 
 
 def register(entry: ScorerEntry) -> None:
     """Add a scorer (or replace one of the same name); task files can name it from then on."""
     _ENTRIES[entry.name] = entry
+    OPTIONS[entry.name] = entry.options
 
 
 def unregister(name: str) -> None:
     """Remove a scorer added by register() (a test's toy, once the test is done)."""
     _ENTRIES.pop(name, None)
+    OPTIONS.pop(name, None)
 
 
 for _entry in (
@@ -65,11 +68,6 @@ def get(name: str) -> ScorerEntry | None:
 def unknown(name: Any) -> str:
     return (f"unknown scorer {name!r} (known: {', '.join(_ENTRIES)}, or 'package.module:function' for your "
             f"own)")
-
-
-def option_keys() -> set[str]:
-    """Every key some scorer takes in [score]."""
-    return {k for e in (*_ENTRIES.values(), USER) for k in e.options.model_fields}
 
 
 def make(name: str, **options: Any) -> Scorer:

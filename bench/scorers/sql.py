@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from bench import sqlsandbox
 from bench.config.toml import KeyProblem
+from bench.scorers import sqlsandbox
 from bench.scorers.base import Score, ScoreOptions, Scorer
 
 

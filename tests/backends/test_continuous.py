@@ -14,12 +14,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bench import tasks  # noqa: E402
+from conftest import ROOT, TASKS, write_models_toml  # noqa: E402
+
 from bench.backends.base import Request  # noqa: E402
 from bench.backends.continuous import ContinuousEngine, EngineOOM  # noqa: E402
 from bench.backends.transformers import TransformersBackend  # noqa: E402
-from bench.config import TransformersModel, load_task  # noqa: E402
-from conftest import ROOT, TASKS, write_models_toml  # noqa: E402
+from bench.config import TransformersModel  # noqa: E402
+from bench.prepare import tasks  # noqa: E402
+from bench.prepare.taskfiles import load_task
 
 
 @pytest.fixture(scope="module")

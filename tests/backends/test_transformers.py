@@ -6,12 +6,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bench import tasks  # noqa: E402
-from bench.backends.base import Request  # noqa: E402
-from bench.backends.base import cut_at_stop, plain_prompt  # noqa: E402
-from bench.backends.transformers import TransformersBackend, greedy_kwargs  # noqa: E402
-from bench.config import TransformersModel, load_task  # noqa: E402
 from conftest import TASKS  # noqa: E402
+
+from bench.backends.base import (  # noqa: E402
+    Request,  # noqa: E402
+    cut_at_stop,
+    plain_prompt,
+)
+from bench.backends.transformers import TransformersBackend, greedy_kwargs  # noqa: E402
+from bench.config import TransformersModel  # noqa: E402
+from bench.prepare import tasks  # noqa: E402
+from bench.prepare.taskfiles import load_task
 
 
 def backend(path, template="auto") -> TransformersBackend:

@@ -621,7 +621,7 @@ def test_resume_with_a_different_limit(project, capsys, stopped_run):
 def test_resume_of_a_run_another_process_is_writing(project, capsys, stopped_run):
     import os
 
-    from bench.lock import RunLock
+    from bench.runfolder.lock import RunLock
 
     with RunLock(stopped_run).acquire():  # this very process: alive
         before = snapshot(stopped_run)

@@ -68,8 +68,9 @@ def test_user_scorer_beside_the_task_is_found_and_used(project, capsys):
     set_score(project, 'scorer = "my_queue_scorer:score"\ntarget = "{queue}"\n')
     code, err = bench(project, capsys, "validate")
     assert code == 0, err
-    from bench import scoring, tasks
-    from bench.config import load_task
+    from bench import scoring
+    from bench.prepare import tasks
+    from bench.prepare.taskfiles import load_task
     task = load_task(project.task)
     sc = scoring.from_spec(task.spec.score, project.tasks)
     assert sc("Billing, surely", "billing").value == 1.0

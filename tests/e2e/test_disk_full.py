@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import EXIT_STORAGE, StorageError
-from bench.store import append_bytes, atomic_write
+from bench.runfolder.store import append_bytes, atomic_write
 
 pytest.importorskip("openai")
 from conftest import ROOT, TASKS, write_models_toml  # noqa: E402
@@ -103,7 +103,8 @@ def project(tmp_path: Path, api: FakeAPI) -> Path:
     ("resume", "records.jsonl"), ("resume", "manifest.json.tmp"), ("resume", "summary.csv.tmp")])
 def test_a_full_disk_anywhere_ends_in_one_line_and_the_run_resumes(tmp_path, monkeypatch, where, session):
     """records.jsonl is written from the API client's threads; the others from the main thread."""
-    from bench.run import Options, execute, resumed_options
+    from bench.execute.options import Options, resumed_options
+    from bench.run import execute
 
     monkeypatch.setenv("DISK_KEY", "sk-disk")
     said: list[str] = []
@@ -139,7 +140,8 @@ def test_a_full_disk_anywhere_ends_in_one_line_and_the_run_resumes(tmp_path, mon
 
 
 def test_a_disk_full_before_anything_was_written_says_run_again(tmp_path, monkeypatch):
-    from bench.run import Options, execute
+    from bench.execute.options import Options
+    from bench.run import execute
 
     monkeypatch.setenv("DISK_KEY", "sk-disk")
     said = []
@@ -235,7 +237,8 @@ def test_a_real_full_disk(tmp_path):
 def test_a_full_disk_during_a_local_model_stops_its_worker_and_the_run_resumes(tmp_path, monkeypatch, tiny_models):
     """Local records are written in the main process between batches: the worker is stopped, the
     same line is printed, and the resume runs only what is missing."""
-    from bench.run import Options, execute, resumed_options
+    from bench.execute.options import Options, resumed_options
+    from bench.run import execute
 
     cfg = write_models_toml(tmp_path / "models.toml", {"tiny-chat": tiny_models["tiny-chat"]}, batch_size=2)
     said = []

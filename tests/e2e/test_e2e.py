@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TASKS, write_models_toml
 
 from bench.demo import local_tasks
@@ -134,10 +133,11 @@ def test_output_tokens_match_a_recount(run):
     torch = pytest.importorskip("torch")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from bench import tasks
     from bench.backends.transformers import TransformersBackend, greedy_kwargs
-    from bench.config import TransformersModel, load_task
-    from bench.planning import plan
+    from bench.config import TransformersModel
+    from bench.prepare import tasks
+    from bench.prepare.planning import plan
+    from bench.prepare.taskfiles import load_task
 
     _, folder, models = run
     records = {(r["model"], r["task"], r["example_id"]): r

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TASKS, write_models_toml
 
 from bench.config import load_models
@@ -96,7 +95,7 @@ def test_progress_in_a_log_is_one_line_per_cell_without_carriage_returns(partial
 
 
 def test_training_the_demo_tokenizer_prints_nothing(capfd):
-    from bench import tinymodel
+    from bench.backends import tinymodel
 
     capfd.readouterr()
     tinymodel.train_tokenizer(["a few words", "to train on"] * 50, vocab_size=300)
@@ -106,7 +105,7 @@ def test_training_the_demo_tokenizer_prints_nothing(capfd):
 
 def test_tasks_default_to_the_shipped_copy_outside_a_project(tmp_path, monkeypatch, capsys):
     from bench.cli import main
-    from bench.shipped import default_tasks_dir, packaged_tasks_dir
+    from bench.prepare.shipped import default_tasks_dir, packaged_tasks_dir
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models.toml").write_text("", encoding="utf-8")

@@ -9,20 +9,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import TASKS, write_models_toml
-from fakeapi import FakeAPI
 from e2e.test_e2e import cli
+from fakeapi import FakeAPI
 
-from bench import scoring, tasks
+from bench import scoring
 from bench.backends.base import Completion
-from bench.config import load_task, load_tasks
+from bench.core.types import Cell
 from bench.demo import local_tasks
-from bench.planning import Plan, plan
-from bench.recording import Recorder
-from bench.types import Cell
+from bench.execute.recording import Recorder
+from bench.prepare import tasks
+from bench.prepare.planning import Plan, plan
+from bench.prepare.taskfiles import load_task, load_tasks
+from bench.runfolder.store import RunStore
 from bench.scorers.user import user as wrap_user
-from bench.store import RunStore
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
@@ -260,8 +260,8 @@ def test_a_run_of_an_earlier_version_still_reports(tmp_path):
 
 
 def test_rows_of_an_earlier_version_read_in_the_new_shape_and_new_rows_stay_as_they_are():
-    from bench.migrate import FORMAT, migrate
-    from bench.types import Record
+    from bench.core.types import Record
+    from bench.runfolder.migrate import FORMAT, migrate
 
     old = {"model": "m", "task": "t", "status": "ok", "memory": {"peak_rss_bytes": 5}, "energy_j": 2.0,
            "energy_source": "rapl_package", "gpu_other_pids": [7, 8]}

@@ -12,18 +12,26 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import TASKS, write_models_toml
-from fakeapi import FakeAPI
 from e2e.test_e2e import cli
-from e2e.test_e2e_faults import (SENTINEL, api_table, children, gone, kill_the_worker, records, right_queue, start,
-                                  wait_for)
+from e2e.test_e2e_faults import (
+    SENTINEL,
+    api_table,
+    children,
+    gone,
+    kill_the_worker,
+    records,
+    right_queue,
+    start,
+    wait_for,
+)
+from fakeapi import FakeAPI
 
-from bench import devices
-from bench.devices import Need
 from bench.errors import InputError
-from bench.schedule import Slots
-from bench.timeline import Timeline
+from bench.execute import devices
+from bench.execute.devices import Need
+from bench.execute.schedule import Slots
+from bench.execute.timeline import Timeline
 
 pytest.importorskip("openai")
 
@@ -216,7 +224,7 @@ def test_needs_and_visible_gpus(monkeypatch):
     assert "leave out" in devices.need_problem("m", devices.need_of("cuda:3", 1, (0, 1)), (0, 1))
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-a1,GPU-b2,-1,3")
     assert devices.visible_gpus() == ["GPU-a1", "GPU-b2"]  # CUDA stops at the first invalid entry
-    from bench.launch import gpu_env
+    from bench.execute.launch import gpu_env
 
     assert gpu_env((1,)) == {"CUDA_VISIBLE_DEVICES": "GPU-b2"} and gpu_env(()) == {}
     with pytest.raises(InputError):
@@ -229,7 +237,7 @@ def test_device_flag_leaves_a_device_map_model_on_its_gpus():
     from types import SimpleNamespace
 
     from bench.config import TransformersModel
-    from bench.schedule import needs
+    from bench.execute.schedule import needs
 
     specs = {"big": TransformersModel(backend="transformers", model="m", device_map="auto", gpus=2),
              "small": TransformersModel(backend="transformers", model="m", device="cuda")}
@@ -240,7 +248,7 @@ def test_device_flag_leaves_a_device_map_model_on_its_gpus():
 
 def test_timeline_lists_the_cells_that_overlapped_each_one(monkeypatch):
     clock = iter([0.0, 1.0, 2.0, 3.0, 5.0, 6.0])
-    monkeypatch.setattr("bench.timeline.time.time", lambda: next(clock))
+    monkeypatch.setattr("bench.execute.timeline.time.time", lambda: next(clock))
     t = Timeline()
     t.place("a", host="h", gpus="0")
 

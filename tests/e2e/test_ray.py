@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TASKS, write_models_toml
 from fakeapi import FakeAPI
 
@@ -68,7 +67,7 @@ def reply(messages: list[dict]) -> str:
 
 
 def config(tmp_path: Path, tiny_models, api: FakeAPI, batch_size: int = 2) -> Path:
-    # concurrency 1: the API model answers one example at a time, as in tests/test_resume.py
+    # concurrency 1: the API model answers one example at a time, as in tests/runfolder/test_resume.py
     table = (f'\n[models.gpt-fake]\nbackend = "openai"\nmodel = "gpt-fake"\nbase_url = "{api.base_url}"\n'
              f'api_key_env = "E2E_KEY"\nconcurrency = 1\nbackoff_s = 0.01\n')
     return write_models_toml(tmp_path / "models.toml", {"tiny-chat": tiny_models["tiny-chat"]}, batch_size, table)
@@ -273,7 +272,7 @@ def test_gpu_needs_are_checked_against_the_largest_alive_node():
     """No cluster needed: check_fits reads ray.nodes(), given here as a dead 8-GPU node and two alive ones."""
     from bench.config import TransformersModel
     from bench.errors import InputError
-    from bench.ray_exec import check_fits
+    from bench.execute.ray_exec import check_fits
 
     class Cluster:
         def nodes(self):
@@ -294,7 +293,7 @@ def test_gpu_needs_are_checked_against_the_largest_alive_node():
 def test_a_plugin_local_backend_is_placed_by_its_own_table():
     """A registered local backend's table (tests/toys/echo_backend.py) has no transformers keys
     such as device_map: its GPUs are read through the table's own methods, as everywhere else."""
-    from bench.ray_exec import check_fits, gpus_needed
+    from bench.execute.ray_exec import check_fits, gpus_needed
     from tests.toys.echo_backend import EchoModel
 
     class Cluster:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
+from bench.core.shapes import as_text
+from bench.core.types import Cell, Record
 from bench.report import summary
-from bench.shapes import as_text
-from bench.types import Cell, Record
 
 
 def rec(model, task, score, **kw):

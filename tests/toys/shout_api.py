@@ -8,10 +8,10 @@ import asyncio
 import os
 from typing import Literal
 
-from bench import measure
 from bench.backends.api import MissingKey
 from bench.backends.base import Completion, LoadInfo, Request
 from bench.config import ApiModel
+from bench.core import measure
 
 
 class ShoutModel(ApiModel):
