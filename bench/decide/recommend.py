@@ -100,7 +100,8 @@ def recommend(rows: list[SummaryRow], records: list[Record], task: str, bars: Ba
         c = Candidate(r.model, r.accuracy, (r.ci_low, r.ci_high), 1000 * r.latency_p95_s,
                       effective_usd_per_1k(r, bars))
         c.missed = _missed(c, bars)
-        if bars.volume_per_month is not None and r.pricing.hourly and r.requests_per_s:
+        if r.pricing.hourly and r.requests_per_s and (bars.volume_per_month is not None
+                                                      or (r.capacity_source or "").startswith("sweep")):
             c.capacity = f"{r.requests_per_s:.3g} req/s per machine from {r.capacity_source}"
         cands.append(c)
     if not cands:
@@ -136,8 +137,11 @@ def lines(rec: Recommendation, bars: Bars) -> list[str]:
     else:
         out.append(f"recommended: {c.model}: accuracy {100 * c.accuracy:.1f}% (95% CI {100 * c.ci[0]:.1f}-"
                    f"{100 * c.ci[1]:.1f}), p95 latency {c.p95_ms:,.0f} ms, ${c.usd_per_1k:.4g} per 1k requests")
-        if c.capacity:
+        if c.capacity and bars.volume_per_month:
             out.append(f"  machines sized by {c.capacity}")
+        elif c.capacity:  # a sweep given without a volume: its capacity is stated, the cost is the run's
+            out.append(f"  capacity {c.capacity}; the cost above is this run's machine time per request "
+                       f"(machine busy); --volume-per-month sizes whole machines by the capacity")
         b = rec.best
         if rec.comparison is None and c.accuracy >= b.accuracy:
             out.append(f"  it is the most accurate model on {rec.task}")

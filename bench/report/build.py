@@ -10,10 +10,10 @@ from pathlib import Path
 
 from bench.core.types import PooledRow, SummaryRow
 from bench.errors import InputError
-from bench.report import html, plots, summary, table
+from bench.report import html, plots, summary, sweeps, table
 from bench.report.runs import Merged, merge, reprice
 from bench.runfolder.store import atomic_write, check_writable, make_dirs
-from bench.safetext import markdown_table, md_cell, text_table
+from bench.safetext import markdown_table, md_cell, plain, text_table
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DEFAULT_UTILISATION = 0.5
@@ -44,10 +44,12 @@ def tables(merged: Merged, utilisation: float,
     return rows, overall, baselines
 
 
-def markdown(title: str, notes: list[str], rows: list[SummaryRow], overall: list[PooledRow], utilisation: float) -> str:
+def markdown(title: str, notes: list[str], rows: list[SummaryRow], overall: list[PooledRow], utilisation: float,
+             capacity: list[str] = ()) -> str:
+    """capacity: the lines under the cost note saying which capacity each self-hosted cost used (with a sweep)."""
     text = summary.to_markdown(rows, title, notes)
     lines = ["", "## Cost", ""] + markdown_table(table.COST_HEAD, [table.cost_cells(r) for r in rows])
-    lines += ["", table.COST_NOTE.format(u=utilisation)]
+    lines += ["", table.COST_NOTE.format(u=utilisation)] + list(capacity)
     if overall:
         lines += ["", f"## {md_cell(table.pooled_title(overall).capitalize())}", ""]
         lines += markdown_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall])
@@ -64,14 +66,18 @@ def render(merged: Merged, *, title: str, notes: list[str], utilisation: float =
     """Every output file as {relative path: bytes}, and the rows (for printing)."""
     rows, overall, baselines = tables(merged, utilisation, baseline)
     figures = plots.draw_all(merged, rows, overall, baselines, utilisation)
+    swept = sweeps.figures(merged)  # each sweep's throughput-against-latency figures (none without a sweep)
     definitions = [(f.name, f.read_text(encoding="utf-8")) for f in (DOCS / "metrics.md", DOCS / "cost.md")
                    if f.is_file()]
     page = html.build(title=title, merged=merged, rows=rows, overall=overall, plots=figures,
-                      definitions=definitions, notes=notes, utilisation=utilisation)
+                      definitions=definitions, notes=notes, utilisation=utilisation,
+                      capacity_html=sweeps.used_html(merged, rows), sweeps_html=sweeps.section_html(merged, rows, swept))
     files = {"summary.csv": summary.to_csv(rows, priced=True).encode(),
-             "summary.md": markdown(title, notes, rows, overall, utilisation).encode(),
+             "summary.md": (markdown(title, notes, rows, overall, utilisation, sweeps.used_markdown(merged, rows))
+                            + sweeps.markdown(merged, rows, swept)).encode(),
              "report.html": page.encode()}
     files.update({f"plots/{name}": data for name, data in figures.items()})
+    files.update(swept)
     return files, rows
 
 
@@ -107,7 +113,10 @@ def report(folders: list[Path], *, out: Path | None = None, prices: Path | None 
     echo(summary.to_text(rows))
     echo("")
     echo(terminal(rows))
-    if not any(name.startswith("plots/") for name in files):
+    used = sweeps.used_lines(merged, rows)  # none without a sweep
+    if used:
+        echo("\n" + "\n".join(plain(x) for x in [sweeps.USED_TITLE + ":"] + used))
+    if not any(name.startswith("plots/") and not name.startswith("plots/sweep_") for name in files):
         echo(f"\n{html.NO_PLOTS}")
     echo(f"\nreport: {out / 'report.html'}", file=sys.stdout)
     return out

@@ -106,7 +106,10 @@ def _example_html(r: Record) -> str:
 
 
 def build(*, title: str, merged, rows: list[SummaryRow], overall: list[PooledRow], plots: dict[str, bytes],
-          definitions: list[tuple[str, str]], notes: list[str], utilisation: float) -> str:
+          definitions: list[tuple[str, str]], notes: list[str], utilisation: float,
+          capacity_html: str = "", sweeps_html: str = "") -> str:
+    """capacity_html, sweeps_html: with a sweep given, the capacity each cost used (under the cost
+    note) and the section on the sweeps (after the cost tables); bench/report/sweeps.py makes both."""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
              f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
@@ -122,9 +125,13 @@ def build(*, title: str, merged, rows: list[SummaryRow], overall: list[PooledRow
     parts.append("<h2 id='cost'>Cost</h2>")
     parts.append(_table(table.COST_HEAD, [table.cost_cells(r) for r in rows]))
     parts.append(f"<p>{esc(table.COST_NOTE.format(u=utilisation))}</p>")
+    if capacity_html:
+        parts.append(capacity_html)
     if overall:
         parts.append(f"<h3>{esc(table.pooled_title(overall).capitalize())}</h3>")
         parts.append(_table(table.OVERALL_HEAD, [table.overall_cells(r) for r in overall]))
+    if sweeps_html:
+        parts.append(sweeps_html)
     parts.append("<h2 id='plots'>Plots</h2>")
     if not plots:
         parts.append(f"<p>{esc(NO_PLOTS)}</p>")

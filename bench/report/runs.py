@@ -22,6 +22,10 @@ SWEEP = "sweep.jsonl"  # bench.sweep.capacity.SWEEP (not imported: the report ne
 
 RECORD_KEYS = {"model": str, "task": str, "example_id": str, "score": (int, float)}
 CELL_KEYS = {"model": str, "task": str, "status": str}
+# a sweep's level row: what its table and plot read (a figure a level did not measure is null)
+LEVEL_KEYS = {"model": str, "task": str, "kind": str, "level": int, "errors": (int, type(None)),
+              **{k: (int, float, type(None)) for k in ("requests_per_s", "output_tokens_per_s", "latency_p50_s",
+                                                       "latency_p95_s", "ttft_p50_s", "accuracy")}}
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Merged:
     price_source: dict[str, str] = field(default_factory=dict)  # model -> where its prices came from
     run_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, task) -> run id
     capacity: dict[tuple[str, str], dict] = field(default_factory=dict)  # (model, task) -> a sweep's capacity row
+    sweeps: list[dict] = field(default_factory=list)  # each sweep folder: sweep_id, slo_p95_ms, levels, capacities
 
     @property
     def run_ids(self) -> list[str]:
@@ -51,8 +56,11 @@ def _line_of(path: Path, index: int) -> int:
     return index + 1
 
 
-def _check_rows(path: Path, rows: list[dict], keys: dict) -> None:
+def _check_rows(path: Path, rows: list[dict], keys: dict, only: str | None = None) -> None:
+    """only: check just the rows whose "row" is this (a sweep's "level" or "capacity"), counting lines over all."""
     for i, row in enumerate(rows):
+        if only is not None and not (isinstance(row, dict) and row.get("row") == only):
+            continue
         for key, kind in keys.items():
             if not isinstance(row, dict) or not isinstance(row.get(key), kind) or isinstance(row.get(key), bool):
                 raise InputError(f"{path}:{_line_of(path, i)}: key '{key}' is missing or not a "
@@ -82,17 +90,37 @@ def _check_tasks(folder: Path, manifest: dict, run_id: str, task_ids: dict) -> N
         task_ids.setdefault(name, (ident, run_id))
 
 
-def read_sweep(folder: Path) -> tuple[dict, list[dict]]:
-    """A sweep folder (bench sweep): its manifest and its capacity rows."""
+def read_sweep(folder: Path) -> tuple[dict, list[dict], list[dict]]:
+    """A sweep folder (bench sweep): its manifest, its capacity rows and its level rows."""
     from bench.runfolder.store import read_jsonl
 
     manifest, _, _ = read_run(folder)
     if not isinstance(manifest, dict):
         raise InputError(f"{folder / 'manifest.json'}: missing or corrupted; not a sweep written by bench")
     rows = read_jsonl(folder / SWEEP)
+    _check_rows(folder / SWEEP, rows, {"model": str, "task": str}, only="capacity")
+    _check_rows(folder / SWEEP, rows, LEVEL_KEYS, only="level")
     caps = [r for r in rows if isinstance(r, dict) and r.get("row") == "capacity"]
-    _check_rows(folder / SWEEP, caps, {"model": str, "task": str})
-    return manifest, caps
+    levels = [r for r in rows if isinstance(r, dict) and r.get("row") == "level"]
+    return manifest, caps, levels
+
+
+def sweep_entry(folder: Path, sweep_id: str, manifest: dict, caps: list[dict], levels: list[dict]) -> dict:
+    """One sweep folder as the report keeps it; its latency target and its capacities checked, so a
+    corrupted sweep stops the report before anything is written."""
+    target = (manifest.get("sweep") or {}).get("slo_p95_ms")
+    if target is None:
+        target = next((c.get("slo_p95_ms") for c in caps), None)
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or not target > 0:
+        raise InputError(f"{folder / 'manifest.json'}: key 'sweep.slo_p95_ms' is missing or not a number above 0; "
+                         f"not a sweep written by bench")
+    for cap in caps:
+        if cap.get("capacity_requests_per_s") and not any(
+                (r["model"], r["task"], r["level"]) == (cap["model"], cap["task"], cap.get("capacity_level"))
+                for r in levels):
+            raise InputError(f"{folder / 'sweep.jsonl'}: {cap['model']} x {cap['task']}: capacity_level "
+                             f"{cap.get('capacity_level')!r} is none of its levels; the file is corrupted")
+    return {"sweep_id": sweep_id, "slo_p95_ms": float(target), "levels": levels, "capacities": caps}
 
 
 def merge(folders: list[Path]) -> Merged:
@@ -128,9 +156,10 @@ def merge(folders: list[Path]) -> Merged:
         merged.records.extend(records_of[key])
         merged.run_of[key] = run_id
     for folder in sweeps:
-        manifest, caps = read_sweep(folder)
+        manifest, caps, levels = read_sweep(folder)
         sweep_id = manifest.get("run_id", folder.name)
         _check_tasks(folder, manifest, sweep_id, task_ids)
+        merged.sweeps.append(sweep_entry(folder, sweep_id, manifest, caps, levels))
         for row in caps:
             key = (row["model"], row["task"])
             if key in merged.capacity:
