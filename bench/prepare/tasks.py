@@ -238,7 +238,7 @@ def _examples(task: Task, rows: list[dict], location: str) -> list[Example]:
                     raise InputError(f"{location}: row {n} lacks column {col!r}")
             fields[name] = [row[c] for c in column] if isinstance(column, list) else row[column]
         if spec.id is not None:
-            if row.get(spec.id) in (None, ""):
+            if row.get(spec.id) is None or not str(row[spec.id]).strip():
                 raise InputError(f"{location}: row {n} has no value in id column {spec.id!r}; "
                                  f"every example needs an id")
             ex_id = str(row[spec.id])

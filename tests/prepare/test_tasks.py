@@ -190,6 +190,19 @@ def test_duplicate_ids_are_rejected(tmp_path):
     assert "duplicate id 'same'" in str(e.value) and "row 3" in str(e.value)
 
 
+@pytest.mark.parametrize("blank", ["", "  ", None])
+def test_an_empty_or_blank_id_is_rejected(tmp_path, blank):
+    write_jsonl(tmp_path / "d.jsonl", [dict(r, key=blank if r["n"] == 1 else f"k{r['n']}") for r in rows(3)])
+    with pytest.raises(InputError, match="row 2 has no value in id column 'key'"):
+        tasks.load(make_task(tmp_path, "d.jsonl", data_extra='id = "key"'))
+
+
+def test_ids_that_look_like_numbers_stay_text(tmp_path):
+    write_csv(tmp_path / "d.csv", [dict(r, key=f"{r['n']:03d}") for r in rows(3)])
+    data = tasks.load(make_task(tmp_path, "d.csv", data_extra='id = "key"'))
+    assert [e.id for e in data.examples] == ["000", "001", "002"]
+
+
 def test_id_column_not_in_data(tmp_path):
     write_jsonl(tmp_path / "d.jsonl", rows(2))
     with pytest.raises(InputError, match="id column 'key'"):
