@@ -34,4 +34,5 @@ def test_the_users_ids_and_inputs_reach_the_records_and_the_report(tmp_path, cap
     assert "<code>000</code>" in page  # the first example shown, by the user's id
     assert "input: message</th><td>message " in page and "&lt;b&gt;bold&lt;/b&gt;" in page
     assert "<h2 id='labels'>Per label</h2>" in page and "alt='confusion_tickets_loud'" in page
+    assert "id='disagree'" not in page  # one model: no pair to compare
     assert "| tickets | loud | billing | 5 |" in (folder / "summary.md").read_text(encoding="utf-8")

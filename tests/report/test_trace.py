@@ -154,6 +154,16 @@ def test_a_confusion_matrix_names_the_most_frequent_labels_and_counts_the_rest_a
     assert labels.confusion(records[:5], "m", "t", names, ["other"]).cols == ["other"]  # no OTHER, no NONE column
 
 
+def test_a_model_right_every_time_has_no_mistake_in_its_title_and_no_none_column():
+    records = [rec("m", "only", 1, target="refunds")]  # one example, 100 %
+    conf = labels.confusion(records, "m", "t", LABELS, labels.shown_labels(records, "t", LABELS))
+    assert (conf.rows, conf.cols, conf.counts) == (["refunds"], ["refunds"], [[1]])
+    assert confusion.most_confused(conf) is None and confusion.title("t", "m", conf) == "t, m: 100% right (1 of 1)"
+    zero = labels.confusion([rec("m", "only", 0, target="refunds")], "m", "t", LABELS, ["refunds"])
+    assert zero.cols == ["refunds", labels.NONE] and zero.counts == [[0, 1]]
+    assert confusion.title("t", "m", zero).endswith("most common mistake: refunds answered as (no label) (once)")
+
+
 def test_axis_names_keep_start_and_end_and_stay_distinct():
     names = [f"card_payment_not_recognised_{i}" for i in (1, 2)] + ["a" * 30 + "x", "a" * 30 + "x", "$short"]
     shown = confusion.short_names(names, 24)
