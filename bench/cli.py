@@ -147,6 +147,8 @@ def _task_parser(sub) -> None:
     init.add_argument("data", type=Path, help="the data file (.csv, .jsonl or .parquet)")
     init.add_argument("--input", required=True, metavar="COLUMN", help="the column the model reads")
     init.add_argument("--target", required=True, metavar="COLUMN", help="the column holding the reference answer")
+    init.add_argument("--id", metavar="COLUMN", help="the column of example ids, unique and never empty "
+                      "(default: a column named like an id, such as ticket_id, if it can be one; else row hashes)")
     init.add_argument("--name", metavar="NAME", help="task name (default: the data file's name)")
     init.add_argument("--out", type=Path, default=Path("tasks"), metavar="DIR", help="where to write it (default: tasks)")
 
@@ -286,7 +288,7 @@ def _validate(args) -> int:
 def _task(args) -> int:
     from bench.prepare.taskinit import init
 
-    init(args.data, args.input, args.target, out_dir=args.out, name=args.name)
+    init(args.data, args.input, args.target, out_dir=args.out, name=args.name, id_col=args.id)
     return EXIT_OK
 
 

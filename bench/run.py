@@ -27,10 +27,10 @@ from bench.execute.launch import LocalLauncher
 from bench.execute.options import Options, Prepared, prepare
 from bench.execute.progress import stderr_progress
 from bench.execute.recording import Recorder
-from bench.prepare import skips
+from bench.prepare import skips, tasks
 from bench.prepare.inventory import blockers
 from bench.report import build, summary
-from bench.runfolder import manifest, resume
+from bench.runfolder import inputs, manifest, resume
 from bench.runfolder.lock import LOCK, RunLock
 from bench.runfolder.store import CELLS, MANIFEST, RunStore, check_writable, read_run
 from bench.spend import budget as spend
@@ -129,6 +129,8 @@ def _start(opts: Options, prep: Prepared, spending, progress: Callable, echo: Ca
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
         store.write_manifest(man)
+        inputs.save(store, [inputs.row(d.task.name, ex.id, tasks.input_fields(d, ex))
+                            for d in prep.tasks for ex in d.examples])  # what each example showed the model
         return _run(opts, prep, store, man, done, kept, progress, echo, warn, spending)
     except KeyboardInterrupt:
         man["interrupted_utc"] = manifest.utc_now()

@@ -90,6 +90,55 @@ def decide(values: list, n_rows: int) -> Decision:
                                f"reference)", [], "Write the answer.", min(1024, 2 * p95 + 32), [])
 
 
+# a column named like an id: id, uid, uuid, guid, ID; ticket_id, ticket-id, "ticket id", ticketId
+ID_NAME = re.compile(r"(?i:u?u?id|guid)|.*[_\- .](?i:u?u?id|guid)|.*[a-z0-9](?:Id|ID|Uid|UID|Uuid|UUID)")
+
+
+def id_problem(rows: list[dict], column: str) -> str | None:
+    """Why a column cannot hold the example ids (an empty value, a repeated one, a list or object),
+    or None. Ids are compared as the loader keeps them: as text, so "007" and "7" differ."""
+    first: dict[str, int] = {}
+    for n, row in enumerate(rows, 1):
+        value = row.get(column)
+        if isinstance(value, (dict, list)):
+            return f"row {n} holds a {'list' if isinstance(value, list) else 'JSON object'}, not an id"
+        text = "" if value is None else str(value)
+        if not text.strip():
+            return f"row {n} has no value (every example needs an id)"
+        if text in first:
+            return f"not unique: {text!r} is in rows {first[text]} and {n} (ids must be unique)"
+        first[text] = n
+    return None
+
+
+def id_column(rows: list[dict], columns: list[str], input_col: str, target_col: str, chosen: str | None,
+              data_file: Path) -> tuple[str | None, str]:
+    """The column of example ids (--id, else the first column named like an id that can be one),
+    and a line saying which and why. None: each example's id is a hash of its row."""
+    if chosen is not None:
+        if chosen not in columns:
+            raise InputError(f"--id {chosen!r}: no such column in {data_file} (columns: {', '.join(columns)})")
+        if chosen in (input_col, target_col):
+            raise InputError(f"--id {chosen!r}: the same column as --{'input' if chosen == input_col else 'target'}; "
+                             f"name a column that identifies each row")
+        problem = id_problem(rows, chosen)
+        if problem:
+            raise InputError(f"--id {chosen!r}: {problem}; fix the column or leave out --id to use row hashes")
+        return chosen, f"example ids: column {chosen!r} (--id)"
+    named = [c for c in columns if c not in (input_col, target_col) and ID_NAME.fullmatch(c)]
+    refused = []
+    for c in named:
+        problem = id_problem(rows, c)
+        if problem is None:
+            return c, (f"example ids: column {c!r} (named like an id, unique, none empty; --id COLUMN picks "
+                       f"another)")
+        refused.append(f"{c!r} {problem}")
+    if refused:
+        return None, (f"example ids: a hash of each row, as no column named like an id can be one "
+                      f"({'; '.join(refused)}); --id COLUMN names one")
+    return None, "example ids: a hash of each row (no column is named like an id); --id COLUMN keeps your own"
+
+
 def _placeholder(column: str, alias: str, mapping: dict[str, str]) -> str:
     """A {name} for a column; a column whose name is not a plain identifier is mapped to an alias."""
     if re.fullmatch(r"[A-Za-z_]\w*", column):
@@ -99,7 +148,7 @@ def _placeholder(column: str, alias: str, mapping: dict[str, str]) -> str:
 
 
 def build(data_file: Path, input_col: str, target_col: str, out_dir: Path, name: str | None,
-          rows: list[dict]) -> tuple[str, str, list[str]]:
+          rows: list[dict], id_col: str | None = None) -> tuple[str, str, list[str]]:
     """(task name, TOML text, lines saying what was decided)."""
     if not rows:
         raise InputError(f"{data_file}: no rows")
@@ -128,8 +177,7 @@ def build(data_file: Path, input_col: str, target_col: str, out_dir: Path, name:
         decision = Decision(decision.scorer, decision.why,
                             [line.replace("{target[", "{" + tgt + "[") for line in decision.score_lines],
                             decision.instruction, decision.max_new_tokens, decision.stop)
-    id_col = next((c for c in columns if c not in (input_col, target_col) and re.fullmatch(r"(?i)(.*[_ ])?id", c)
-                   and len({str(r[c]) for r in rows if r[c] not in (None, "")}) == len(rows)), None)  # else: hashes
+    id_col, id_said = id_column(rows, columns, input_col, target_col, id_col, data_file)
     rel = Path(os.path.relpath(data_file.resolve(), out_dir.resolve())).as_posix()
     lines = [f"description = {toml_str(f'{name}: {input_col} -> {target_col} ({decision.scorer})')}", "",
              "[data]", f"path = {toml_str(rel)}"]
@@ -148,13 +196,12 @@ def build(data_file: Path, input_col: str, target_col: str, out_dir: Path, name:
     lines += decision.score_lines
     said = [f"read {len(rows)} rows from {data_file}", f"input column: {input_col!r}; target column: {target_col!r}",
             f"scorer: {decision.why}"]
-    if id_col:
-        said.append(f"example ids: column {id_col!r}")
+    said.append(id_said)
     return name, "\n".join(lines) + "\n", said
 
 
 def init(data_file: Path, input_col: str, target_col: str, out_dir: Path = Path("tasks"),
-         name: str | None = None) -> Path:
+         name: str | None = None, id_col: str | None = None) -> Path:
     """Write the task file, check it like `bench validate`, and print what was decided."""
     from bench.prepare import planning, tasks
     from bench.prepare.taskfiles import load_task
@@ -164,7 +211,7 @@ def init(data_file: Path, input_col: str, target_col: str, out_dir: Path = Path(
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: this is a file; pass the folder to write the task file into")
     rows = tasks.read_file(data_file)
-    name, text, said = build(data_file, input_col, target_col, out_dir, name, rows)
+    name, text, said = build(data_file, input_col, target_col, out_dir, name, rows, id_col)
     path = out_dir / f"{name}.toml"
     if path.exists():
         raise InputError(f"{path}: already exists; refusing to overwrite it (pass --name or --out, or remove it)")

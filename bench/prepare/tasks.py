@@ -96,6 +96,20 @@ def score_inputs(data: TaskData, example: Example) -> dict[str, Any]:
     return out
 
 
+def input_fields(data: TaskData, example: Example) -> dict[str, str]:
+    """The fields the prompt puts before the model (its system and user templates' placeholders, in
+    the order they first appear), each as text: a list or table as JSON. What the report shows
+    beside an answer (bench/runfolder/inputs.py keeps them in the run folder)."""
+    prompt = data.task.spec.prompt
+    names = [name.split("[")[0] for template in (prompt.system or "", prompt.user) for name in template_fields(template)]
+    out = {}
+    for name in dict.fromkeys(names):
+        value = example.fields.get(name)
+        out[name] = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, dict)) else (
+            "" if value is None else str(value))
+    return out
+
+
 def messages_sha256(messages: list[dict[str, str]]) -> str:
     return hashlib.sha256(json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -238,7 +252,7 @@ def _examples(task: Task, rows: list[dict], location: str) -> list[Example]:
                     raise InputError(f"{location}: row {n} lacks column {col!r}")
             fields[name] = [row[c] for c in column] if isinstance(column, list) else row[column]
         if spec.id is not None:
-            if row.get(spec.id) in (None, ""):
+            if row.get(spec.id) is None or not str(row[spec.id]).strip():
                 raise InputError(f"{location}: row {n} has no value in id column {spec.id!r}; "
                                  f"every example needs an id")
             ex_id = str(row[spec.id])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.core.types import PooledRow, SummaryRow
 from bench.errors import InputError
-from bench.report import html, plots, summary, sweeps, table
+from bench.report import html, plots, summary, sweeps, table, trace
 from bench.report.runs import Merged, merge, reprice
 from bench.runfolder.store import atomic_write, check_writable, make_dirs
 from bench.safetext import markdown_table, md_cell, plain, text_table
@@ -69,15 +69,18 @@ def render(merged: Merged, *, title: str, notes: list[str], utilisation: float =
     swept = sweeps.figures(merged)  # each sweep's throughput-against-latency figures (none without a sweep)
     definitions = [(f.name, f.read_text(encoding="utf-8")) for f in (DOCS / "metrics.md", DOCS / "cost.md")
                    if f.is_file()]
+    traced = trace.render(merged, rows)  # the integrator passes the decision's (candidate, reference) pairs here
     page = html.build(title=title, merged=merged, rows=rows, overall=overall, plots=figures,
-                      definitions=definitions, notes=notes, utilisation=utilisation,
+                      definitions=definitions, notes=notes, utilisation=utilisation, traced=traced.html,
                       capacity_html=sweeps.used_html(merged, rows), sweeps_html=sweeps.section_html(merged, rows, swept))
     files = {"summary.csv": summary.to_csv(rows, priced=True).encode(),
              "summary.md": (markdown(title, notes, rows, overall, utilisation, sweeps.used_markdown(merged, rows))
-                            + sweeps.markdown(merged, rows, swept)).encode(),
+                            + sweeps.markdown(merged, rows, swept)
+                            + "".join(line + "\n" for line in traced.markdown)).encode(),
              "report.html": page.encode()}
     files.update({f"plots/{name}": data for name, data in figures.items()})
     files.update(swept)
+    files.update({f"plots/{name}": data for name, data in traced.figures.items()})
     return files, rows
 
 

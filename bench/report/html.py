@@ -10,12 +10,11 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from bench.core.types import PooledRow, Record, SummaryRow, first_repeat
-from bench.report import summary, table
+from bench.core.types import PooledRow, SummaryRow
+from bench.report import examples, summary, table
 from bench.safetext import esc, visible
 
 SHOWN_CHARS = 600  # of one example output
-EXAMPLES_PER_CELL = 3
 NO_PLOTS = "No plots: no cell has results (every one was skipped or failed; the summary says why)."
 
 CSS = """
@@ -24,6 +23,7 @@ table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px soli
 th{background:#f0f0f0}td:nth-child(-n+2),th:nth-child(-n+2){text-align:left;white-space:nowrap}
 img{max-width:100%;border:1px solid #ddd;margin:.5em 0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 .doc td,.doc th{text-align:left;white-space:normal}.ok{color:#176d2c}.bad{color:#a0161b}details{margin:.4em 0}code{background:#f3f3f3;padding:0 3px}
+.ex td,.ex th{text-align:left;white-space:normal;vertical-align:top}.ex th{width:11em}.ex{width:100%}.ex pre{margin:0}
 """
 
 def cut(text, limit: int = SHOWN_CHARS) -> str:
@@ -88,28 +88,12 @@ def markdown(text: str, anchors: dict[str, str] | None = None) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
-def _examples(records: list[Record], model: str, task: str) -> list[Record]:
-    """A few of the cell's first-repeat records: wrong answers first (what a reader checks), then right."""
-    recs = first_repeat(r for r in records if (r.model, r.task) == (model, task))
-    wrong = [r for r in recs if float(r.score) < 1]
-    right = [r for r in recs if float(r.score) >= 1]
-    return (wrong[:2] + right[:1] + wrong[2:] + right[1:])[:EXAMPLES_PER_CELL]
-
-
-def _example_html(r: Record) -> str:
-    cls = "ok" if float(r.score) >= 1 else "bad"
-    return (f"<p><b>{esc(r.example_id)}</b>: score <span class='{cls}'>{esc(r.score)}</span> "
-            f"({esc(cut(r.score_reason, 200))}); target <code>{esc(cut(r.target, 200))}</code>, "
-            f"extracted <code>{esc(cut(r.extracted, 200)) or '(nothing)'}</code>"
-            + (f"; error: {esc(cut(r.error, 300))}" if r.error else "")
-            + f"</p><pre>{esc(cut(r.output))}</pre>")
-
-
 def build(*, title: str, merged, rows: list[SummaryRow], overall: list[PooledRow], plots: dict[str, bytes],
           definitions: list[tuple[str, str]], notes: list[str], utilisation: float,
-          capacity_html: str = "", sweeps_html: str = "") -> str:
+          capacity_html: str = "", sweeps_html: str = "", traced: str = "") -> str:
     """capacity_html, sweeps_html: with a sweep given, the capacity each cost used (under the cost
-    note) and the section on the sweeps (after the cost tables); bench/report/sweeps.py makes both."""
+    note) and the section on the sweeps (after the cost tables); bench/report/sweeps.py makes both.
+    traced: the label and disagreement sections (bench/report/trace.py)."""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
              f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
@@ -139,12 +123,9 @@ def build(*, title: str, merged, rows: list[SummaryRow], overall: list[PooledRow
         if name.endswith(".png"):
             parts.append(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
                          f"<figcaption>{esc(name)} (SVG beside it in plots/)</figcaption></figure>")
+    parts.append(traced)  # per-label accuracy, confusion matrices, where models disagree (bench/report/trace.py)
     parts.append("<h2 id='examples'>Example outputs</h2>")
-    for r in rows:
-        ex = _examples(merged.records, r.model, r.task)
-        if ex:
-            parts.append(f"<details><summary>{esc(r.model)} x {esc(r.task)}</summary>"
-                         + "".join(_example_html(x) for x in ex) + "</details>")
+    parts.append(examples.section(merged.records, merged.inputs, [(r.model, r.task) for r in rows]))
     parts.append("<h2 id='definitions'>Definitions</h2>")
     anchors = {name: doc_anchor(name) for name, _ in definitions}
     for name, text in definitions:

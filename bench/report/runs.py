@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 from bench.core.types import Cell, Record, by_cell
 from bench.errors import InputError
+from bench.runfolder import inputs
 from bench.runfolder.store import CELLS, RECORDS, read_run
 from bench.spend.cost import Pricing, pricing_of
 
@@ -39,6 +40,7 @@ class Merged:
     run_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, task) -> run id
     capacity: dict[tuple[str, str], dict] = field(default_factory=dict)  # (model, task) -> a sweep's capacity row
     sweeps: list[dict] = field(default_factory=list)  # each sweep folder: sweep_id, slo_p95_ms, levels, capacities
+    inputs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (task, example id) -> input fields
 
     @property
     def run_ids(self) -> list[str]:
@@ -151,6 +153,8 @@ def merge(folders: list[Path]) -> Merged:
             chosen[key] = (run_id, cell)
             records_of[key] = recs
     merged = Merged(manifests, list(runs), [], [])
+    for folder in runs:
+        merged.inputs.update(inputs.load(folder))  # a task is the same data in every run (_check_tasks)
     for key, (run_id, cell) in chosen.items():
         merged.cells.append(cell)
         merged.records.extend(records_of[key])

@@ -256,7 +256,7 @@ def test_a_run_of_an_earlier_version_still_reports(tmp_path):
     assert pd.isna(row["energy_source"]) and row["energy_unavailable_reason"].startswith("no readable RAPL")
     assert "pids 4242, 4343" in (folder / "summary.md").read_text()
     html = (folder / "report.html").read_text()
-    assert "extracted <code>{&quot;vendor&quot;: &quot;Acme&quot;}</code>" in html  # JSON, not a Python repr
+    assert "answer read</th><td><code>{&quot;vendor&quot;: &quot;Acme&quot;}</code>" in html  # JSON, not a Python repr
 
 
 def test_rows_of_an_earlier_version_read_in_the_new_shape_and_new_rows_stay_as_they_are():

@@ -175,3 +175,84 @@ def test_out_below_a_file(tmp_path, capsys):
                  "--out", str(tmp_path / "afile" / "tasks")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: --out ") and "cannot write" in err and "Traceback" not in err, err
+
+
+# ---------------------------------------------------------------- example ids (--id)
+
+
+def id_rows(ids: list) -> list[dict]:
+    rows = label_rows()[: len(ids)]
+    return [{"ref": i, "review text": r["review text"], "verdict": r["verdict"]} for i, r in zip(ids, rows)]
+
+
+def test_id_names_the_column_and_numbers_stay_text(tmp_path, capsys):
+    ids = [f"{i:03d}" for i in range(18)]  # "007" is an id, not the number 7
+    path = tmp_path / "r.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=["ref", "review text", "verdict"])
+        w.writeheader()
+        w.writerows(id_rows(ids))
+    code, out, err = init(tmp_path, capsys, path, "--input", "review text", "--target", "verdict", "--id", "ref")
+    assert code == 0, err
+    assert "example ids: column 'ref' (--id)" in out
+    toml, data, plan = written(tmp_path, "r")
+    assert toml["data"]["id"] == "ref"
+    assert [e.id for e in data.examples] == ids and "007" in plan.targets
+
+
+def test_id_with_one_row(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "one.jsonl", [{"key": 7, "q": "two plus two", "a": "4"}])
+    code, out, err = init(tmp_path, capsys, path, "--input", "q", "--target", "a", "--id", "key")
+    assert code == 0, err
+    _, data, _ = written(tmp_path, "one")
+    assert [e.id for e in data.examples] == ["7"]
+
+
+@pytest.mark.parametrize("ids, flag, message", [
+    ([f"k{i}" for i in range(18)], "nope", "--id 'nope': no such column in "),
+    ([f"k{i}" for i in range(17)] + ["k3"], "ref", "--id 'ref': not unique: 'k3' is in rows 4 and 18"),
+    ([1] + [f"{i}" for i in range(1, 18)], "ref", "--id 'ref': not unique: '1' is in rows 1 and 2"),
+    ([f"k{i}" for i in range(5)] + [""] + [f"k{i}" for i in range(6, 18)], "ref", "--id 'ref': row 6 has no value"),
+    ([f"k{i}" for i in range(5)] + [" "] + [f"k{i}" for i in range(6, 18)], "ref", "--id 'ref': row 6 has no value"),
+    ([f"k{i}" for i in range(5)] + [None] + [f"k{i}" for i in range(6, 18)], "ref", "--id 'ref': row 6 has no value"),
+    ([f"k{i}" for i in range(5)] + [[1]] + [f"k{i}" for i in range(6, 18)], "ref", "row 6 holds a list, not an id"),
+    ([f"k{i}" for i in range(18)], "review text", "--id 'review text': the same column as --input"),
+    ([f"k{i}" for i in range(18)], "verdict", "--id 'verdict': the same column as --target"),
+])
+def test_a_bad_id_column_is_refused_and_nothing_written(tmp_path, capsys, ids, flag, message):
+    path = write_jsonl(tmp_path / "r.jsonl", id_rows(ids))
+    code, out, err = init(tmp_path, capsys, path, "--input", "review text", "--target", "verdict", "--id", flag)
+    assert code == 2 and err.startswith("error: ") and message in err, err
+    assert err.count("\n") == 1 and out == ""
+    assert not (tmp_path / "tasks").exists() or not any((tmp_path / "tasks").iterdir())
+
+
+@pytest.mark.parametrize("column", ["id", "ID", "uid", "example_id", "ticket-id", "ticket id", "ticketId"])
+def test_a_column_named_like_an_id_is_used_and_the_output_says_why(tmp_path, capsys, column):
+    rows = [{column: f"T-{i}", "review text": r["review text"], "verdict": r["verdict"]}
+            for i, r in enumerate(label_rows())]
+    code, out, err = init(tmp_path, capsys, write_jsonl(tmp_path / "r.jsonl", rows), "--input", "review text",
+                          "--target", "verdict")
+    assert code == 0, err
+    assert f"example ids: column {column!r} (named like an id, unique, none empty; --id COLUMN picks another)" in out
+    toml, data, _ = written(tmp_path, "r")
+    assert toml["data"]["id"] == column and data.examples[2].id == "T-2"
+
+
+def test_a_column_named_like_an_id_that_cannot_be_one_is_not_used_and_the_output_says_why(tmp_path, capsys):
+    rows = [dict(r, id="same" if i in (2, 9) else f"r{i}", paid=f"p{i}") for i, r in enumerate(label_rows())]
+    code, out, err = init(tmp_path, capsys, write_jsonl(tmp_path / "r.jsonl", rows), "--input", "review text",
+                          "--target", "verdict")
+    assert code == 0, err
+    assert ("example ids: a hash of each row, as no column named like an id can be one ('id' not unique: 'same' "
+            "is in rows 3 and 10 (ids must be unique)); --id COLUMN names one") in out
+    toml, data, _ = written(tmp_path, "r")
+    assert "id" not in toml["data"] and len(data.examples[0].id) == 12  # 'paid' is not named like an id
+
+
+def test_without_an_id_like_column_the_output_says_ids_are_hashes(tmp_path, capsys):
+    rows = [{k: v for k, v in r.items() if k != "id"} for r in label_rows()]
+    code, out, err = init(tmp_path, capsys, write_jsonl(tmp_path / "r.jsonl", rows), "--input", "review text",
+                          "--target", "verdict")
+    assert code == 0, err
+    assert "example ids: a hash of each row (no column is named like an id); --id COLUMN keeps your own" in out

@@ -190,6 +190,30 @@ def test_duplicate_ids_are_rejected(tmp_path):
     assert "duplicate id 'same'" in str(e.value) and "row 3" in str(e.value)
 
 
+@pytest.mark.parametrize("blank", ["", "  ", None])
+def test_an_empty_or_blank_id_is_rejected(tmp_path, blank):
+    write_jsonl(tmp_path / "d.jsonl", [dict(r, key=blank if r["n"] == 1 else f"k{r['n']}") for r in rows(3)])
+    with pytest.raises(InputError, match="row 2 has no value in id column 'key'"):
+        tasks.load(make_task(tmp_path, "d.jsonl", data_extra='id = "key"'))
+
+
+def test_ids_that_look_like_numbers_stay_text(tmp_path):
+    write_csv(tmp_path / "d.csv", [dict(r, key=f"{r['n']:03d}") for r in rows(3)])
+    data = tasks.load(make_task(tmp_path, "d.csv", data_extra='id = "key"'))
+    assert [e.id for e in data.examples] == ["000", "001", "002"]
+
+
+def test_input_fields_are_what_the_prompt_shows_in_order(tmp_path):
+    write_jsonl(tmp_path / "d.jsonl", [dict(r, tags=["a", "b"]) for r in rows(2)])
+    text = LABEL_TASK.format(path="d.jsonl", data_extra="", prompt_extra="")
+    text = text.replace('user = "Ticket:', 'user = "Tags {tags}, {tags[0]}; Ticket:', 1)
+    (tmp_path / "t.toml").write_text(text, encoding="utf-8")
+    data = tasks.load(load_task(tmp_path / "t.toml"))
+    fields = tasks.input_fields(data, data.examples[1])
+    assert list(fields) == ["product", "tags", "text"] and fields["tags"] == '["a", "b"]'
+    assert fields["text"] == "ticket number 1" and "queue" not in fields  # the target is not an input
+
+
 def test_id_column_not_in_data(tmp_path):
     write_jsonl(tmp_path / "d.jsonl", rows(2))
     with pytest.raises(InputError, match="id column 'key'"):

@@ -49,9 +49,10 @@ def test_names_from_a_tampered_run_stay_one_inert_line(tmp_path):
                 tables.append([])
             tables[-1].append(line)
         previous = line
-    assert len(tables) == 3, md
-    for rows in tables:
+    assert len(tables) == 5, md  # summary, cost, pooled; where they disagree: the pairs, the pair's examples
+    for rows in tables[:3]:
         assert len(rows) == 4, rows  # header, rule, one row per model
+    for rows in tables:
         assert len({_pipes(r) for r in rows}) == 1, rows
     assert sum(EVIL_BOX.split("\x1b")[0] in r and "boxed" in r for r in tables[1]) == 1  # priced by, one line
     assert md.count("injected |x") == 0 and md.count("injected \\|x") >= 3  # model: summary, cost (+ vs API), pooled

@@ -85,7 +85,9 @@ def test_merged_report_has_every_plot_and_renders_in_chromium(runs):
     page = (out / "report.html").read_text()
     assert gpu.name in page and laptop.name in page and "Definitions" in page
     dom, shot = render(out / "report.html", tmp)
-    assert dom.count('src="data:image/png;base64,') == len(PLOTS)
+    confusions = sorted(p.name for p in (out / "plots").glob("confusion_*.png"))  # ticket_routing is a label task
+    assert confusions == sorted(f"confusion_ticket_routing_{m}.png" for m in ("gpt-fake", "tiny-chat", "tiny-plain"))
+    assert dom.count('src="data:image/png;base64,') == len(PLOTS) + len(confusions)
     assert dom.count("<table") >= 3 and "gpt-fake" in dom and "tiny-plain" in dom
     assert shot.startswith(b"\x89PNG") and len(shot) > 50_000
     proc = cli("recommend", "--task", "ticket_routing", "--min-accuracy", "0.9", str(gpu), str(laptop))

@@ -80,7 +80,7 @@ def test_one_example_one_cell_and_names_that_look_like_numbers(tmp_path):
         assert (run / "plots" / name).is_file(), name
     row, = csv.DictReader((run / "summary.csv").open())
     assert (row["model"], row["task"], row["n"], row["ci_high"]) == ("1.5", "2024", "1", "1.0")
-    assert "<b>007</b>" in (run / "report.html").read_text()  # the id as written, not the number 7
+    assert "<code>007</code>" in (run / "report.html").read_text()  # the id as written, not the number 7
 
     ids = make_run(tmp_path / "ids", {"1e3": api_model(), "0x10": local_model()},
                    {("1e3", "nan"): [0.0, 1.0, 1.0], ("0x10", "nan"): [1.0, 0.0, 0.0]},
