@@ -97,7 +97,6 @@ def figures(plt, merged, rows: list[SummaryRow], overall: list[PooledRow], basel
     foot = fs.footnote_text(merged, heat_rows)
     basis = Basis(volume_per_month, utilisation)
     tasks = list(dict.fromkeys(r.task for r in rows))
-    one = tasks[0] if len(tasks) == 1 else None
     pooled = table.pooled_title(overall, names=False) if overall and overall[0].tasks > 1 else None
     if pooled:
         yield "accuracy_vs_cost_overall", accuracy_vs_cost(plt, overall, pooled.capitalize(), basis,
@@ -112,8 +111,8 @@ def figures(plt, merged, rows: list[SummaryRow], overall: list[PooledRow], basel
     for t in tasks:
         yield f"monthly_cost_{file_stem(t)}", monthly_cost(plt, [r for r in rows if r.task == t], baselines.get(t),
                                                            basis, t, said.get(t), foot)
-    if one is None:
-        yield "accuracy_heatmap", heatmap(plt, heat_rows, said.get(OVERALL), foot)
+    if len(tasks) > 1:
+        yield "accuracy_heatmap", heatmap(plt, heat_rows, None, foot)
 
 
 def draw_all(merged, rows: list[SummaryRow], overall: list[PooledRow], baselines: dict[str, SummaryRow | None],
