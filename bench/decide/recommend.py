@@ -59,14 +59,9 @@ class Recommendation:
 
 def effective_usd_per_1k(row: SummaryRow, bars: Bars) -> float | None:
     """Cost per 1,000 requests; at a monthly volume, a self-hosted model pays for whole machines."""
-    c, p = row.cost, row.pricing
-    rps = row.requests_per_s  # a sweep's capacity under its latency target where there is one
-    if c.usd_per_request is None:
-        return None
-    if bars.volume_per_month is None or not p.hourly or not rps:
-        return 1000 * c.usd_per_request
-    monthly = cost.self_hosted_monthly_usd(bars.volume_per_month, p.usd_per_hour, rps, bars.utilisation)
-    return 1000 * monthly / bars.volume_per_month
+    # row.requests_per_s: a sweep's capacity under its latency target where there is one
+    return cost.usd_per_1k_at_volume(row.cost.usd_per_request, row.pricing, row.requests_per_s,
+                                     bars.volume_per_month, bars.utilisation)
 
 
 def _missed(cand: Candidate, bars: Bars) -> list[str]:

@@ -62,10 +62,12 @@ def terminal(rows: list[SummaryRow]) -> str:
 
 
 def render(merged: Merged, *, title: str, notes: list[str], utilisation: float = DEFAULT_UTILISATION,
-           baseline: str | None = None) -> tuple[dict[str, bytes], list[SummaryRow]]:
-    """Every output file as {relative path: bytes}, and the rows (for printing)."""
+           baseline: str | None = None, volume_per_month: float | None = None,
+           takeaway: dict[str, str] | None = None) -> tuple[dict[str, bytes], list[SummaryRow]]:
+    """Every output file as {relative path: bytes}, and the rows (for printing). volume_per_month:
+    the plots' cost basis (None: at capacity); takeaway: a figure title per task (plots.draw_all)."""
     rows, overall, baselines = tables(merged, utilisation, baseline)
-    figures = plots.draw_all(merged, rows, overall, baselines, utilisation)
+    figures = plots.draw_all(merged, rows, overall, baselines, utilisation, volume_per_month, takeaway)
     swept = sweeps.figures(merged)  # each sweep's throughput-against-latency figures (none without a sweep)
     definitions = [(f.name, f.read_text(encoding="utf-8")) for f in (DOCS / "metrics.md", DOCS / "cost.md")
                    if f.is_file()]

@@ -132,6 +132,19 @@ def api_monthly_usd(volume: float, usd_per_request: float) -> float:
     return volume * usd_per_request
 
 
+def usd_per_1k_at_volume(usd_per_request: float | None, p: Pricing, requests_per_s: float | None,
+                         volume: float | None, utilisation: float) -> float | None:
+    """Cost per 1,000 requests at `volume` requests a month: a self-hosted model pays for whole
+    machines, idle time included (self_hosted_monthly_usd / volume). Without a volume, or for a
+    token-priced model or one with no measured capacity, the cost at capacity (machine busy):
+    1000 x usd_per_request."""
+    if usd_per_request is None:
+        return None
+    if not volume or not p.hourly or not requests_per_s or p.usd_per_hour is None:
+        return 1000 * usd_per_request
+    return 1000 * self_hosted_monthly_usd(volume, p.usd_per_hour, requests_per_s, utilisation) / volume
+
+
 @dataclass(frozen=True)
 class BreakEven:
     first_volume: float  # requests/month from which one machine costs no more than the API

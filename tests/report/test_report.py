@@ -192,6 +192,6 @@ def test_hostile_report_renders_in_chromium_without_running_anything(tmp_path):
     run = hostile_run(tmp_path)
     assert cli("report", str(run)).returncode == 0
     dom, shot = render(run / "report.html", tmp_path)
-    assert "<table" in dom and dom.count('src="data:image/png;base64,') >= 6
+    assert "<table" in dom and dom.count('src="data:image/png;base64,') == 5  # one task: no pooled figure, no heatmap
     assert "<script" not in dom.lower() and "<b>bold</b>" not in dom
     assert shot.startswith(b"\x89PNG") and len(shot) > 20_000

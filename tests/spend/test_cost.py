@@ -109,3 +109,17 @@ def test_monthly_costs_and_break_even_by_hand():
     # a free box wins from the first request
     assert cost.break_even(0.05, 0.0, rps, 0.5) == cost.BreakEven(0.0, 0.0)
     assert math.isinf(cost.break_even(0.1, usd_per_hour, rps, 0.5).always_from)  # a x c == m exactly
+
+
+def test_cost_per_1k_at_a_monthly_volume_pays_whole_machines():
+    # BOX at 0.36 USD/h serving 2 requests/s: 0.36 / 7200 = 5e-5 USD a request at capacity (0.05 per 1k).
+    # At 50,000 requests a month, 50% utilisation: one machine (its 2 x 0.5 x 730 x 3600 = 2.6M fit),
+    # 0.36 x 730 = 262.8 USD a month, 262.8 / 50 = 5.256 USD per 1,000 requests: 105x the figure at capacity.
+    at_capacity = 0.36 / 7200
+    assert cost.usd_per_1k_at_volume(at_capacity, BOX, 2.0, None, 0.5) == pytest.approx(0.05)
+    assert cost.usd_per_1k_at_volume(at_capacity, BOX, 2.0, 50_000, 0.5) == pytest.approx(5.256)
+    # 3M requests a month need a second machine: 2 x 262.8 / 3,000 = 0.1752 per 1k
+    assert cost.usd_per_1k_at_volume(at_capacity, BOX, 2.0, 3_000_000, 0.5) == pytest.approx(0.1752)
+    # a token-priced model costs the same per request at any volume; an unknown price stays unknown
+    assert cost.usd_per_1k_at_volume(0.002, API, None, 50_000, 0.5) == pytest.approx(2.0)
+    assert cost.usd_per_1k_at_volume(None, BOX, 2.0, 50_000, 0.5) is None
