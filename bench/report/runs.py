@@ -34,6 +34,7 @@ class Merged:
     price_source: dict[str, str] = field(default_factory=dict)  # model -> where its prices came from
     run_of: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, task) -> run id
     capacity: dict[tuple[str, str], dict] = field(default_factory=dict)  # (model, task) -> a sweep's capacity row
+    overlapped: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, task) -> cells beside it
 
     @property
     def run_ids(self) -> list[str]:
@@ -59,8 +60,9 @@ def _check_rows(path: Path, rows: list[dict], keys: dict) -> None:
                                  f"{getattr(kind, '__name__', 'number')}; the file is corrupted")
 
 
-def read_one(folder: Path) -> tuple[dict, list[Record], list[Cell]]:
-    """A run folder, checked enough that a report can trust its rows."""
+def read_one(folder: Path) -> tuple[dict, list[Record], list[Cell], dict[tuple[str, str], str]]:
+    """A run folder, checked enough that a report can trust its rows, and the cells that ran beside
+    each cell (cells.jsonl's `overlapped`, written by bench/execute/timeline.py)."""
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder; pass a run folder (results/<run id>)")
     manifest, records, cells = read_run(folder)
@@ -70,7 +72,8 @@ def read_one(folder: Path) -> tuple[dict, list[Record], list[Cell]]:
     _check_rows(folder / CELLS, cells, CELL_KEYS)
     if not cells:
         raise InputError(f"{folder}: no {CELLS}: the run has no finished cell to report")
-    return manifest, [Record.from_json(r) for r in records], [Cell.from_json(c) for c in cells]
+    beside = {(c["model"], c["task"]): str(c["overlapped"]) for c in cells if c.get("overlapped")}
+    return manifest, [Record.from_json(r) for r in records], [Cell.from_json(c) for c in cells], beside
 
 
 def _check_tasks(folder: Path, manifest: dict, run_id: str, task_ids: dict) -> None:
@@ -98,7 +101,7 @@ def read_sweep(folder: Path) -> tuple[dict, list[dict]]:
 def merge(folders: list[Path]) -> Merged:
     if not folders:
         raise InputError("no run folder given; pass one or more results/<run id> folders")
-    manifests, chosen, records_of = [], {}, {}
+    manifests, chosen, records_of, overlapped = [], {}, {}, {}
     task_ids: dict[str, tuple[str, str]] = {}
     sweeps = [f for f in folders if (f / SWEEP).is_file()]
     runs = [f for f in folders if f not in sweeps]
@@ -106,7 +109,7 @@ def merge(folders: list[Path]) -> Merged:
         raise InputError(f"{sweeps[0]}: a sweep folder, not a run; pass it beside a run folder: "
                          f"bench report results/<run id> {sweeps[0]}")
     for folder in runs:
-        manifest, records, cells = read_one(folder)
+        manifest, records, cells, beside = read_one(folder)
         run_id = manifest.get("run_id", folder.name)
         manifests.append(manifest)
         _check_tasks(folder, manifest, run_id, task_ids)
@@ -122,11 +125,14 @@ def merge(folders: list[Path]) -> Merged:
                     continue  # it did not run here; keep the other run's
             chosen[key] = (run_id, cell)
             records_of[key] = recs
+            overlapped[key] = beside.get(key, "")
     merged = Merged(manifests, list(runs), [], [])
     for key, (run_id, cell) in chosen.items():
         merged.cells.append(cell)
         merged.records.extend(records_of[key])
         merged.run_of[key] = run_id
+        if overlapped[key]:
+            merged.overlapped[key] = overlapped[key]
     for folder in sweeps:
         manifest, caps = read_sweep(folder)
         sweep_id = manifest.get("run_id", folder.name)
