@@ -64,7 +64,8 @@ def recommend(rows: list[SummaryRow], records: list[Record], task: str, bars: Ba
         raise InputError(f"--task {task!r}: not in these runs (tasks: {', '.join(tasks) or 'none'})")
     d = decide([r for r in rows if r.task == task], records, bars.question, overlapped)[0]
     if not d.candidates:
-        raise InputError(f"--task {task!r}: no model finished this task in these runs")
+        raise InputError(f"--task {task!r}: {d.note}" if bars.question.reference is not None
+                         else f"--task {task!r}: no model finished this task in these runs")
     order = [d.candidate(m) for m in d.met_bars] + [c for c in d.candidates if c.model not in d.met_bars]
     passing, rejected = [], []
     for c in order:

@@ -43,6 +43,8 @@ def alarms(task: str, rows: list[SummaryRow], reference: str | None, margin_poin
     examples needed or None) of each inconclusive comparison short of examples; overlapped:
     (model, task) -> the cells that ran beside it."""
     out = _scores(task, rows)
+    if out and out[0].model is None:  # identical scores everywhere: no number of examples tells them apart
+        too_few = []
     for r in rows:
         if r.truncated > TRUNCATED_SHARE * r.n:
             out.append(Alarm("truncated", r.model, f"{r.model}: {r.truncated}/{r.n} answers on {task} were cut at "

@@ -66,3 +66,34 @@ def test_unknown_task_and_no_runs_exit_2(tmp_path):
     assert proc.returncode == 2 and "RUN" in proc.stderr
     proc = cli("recommend", "--task", "t1", "--min-accuracy", "80", str(folder))
     assert proc.returncode == 2 and "fraction" in proc.stderr
+
+
+def test_a_model_worse_than_the_reference_is_not_endorsed_unless_a_minimum_accuracy_says_so(tmp_path):
+    folder = run(tmp_path, [1.0] * 8 + [0.0] * 10 + [1.0] * 2)  # mid: 50%, significantly below big's 90%
+    proc = cli("recommend", "--task", "t1", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    assert "recommended: big" in proc.stdout and "it is the reference (default: the most accurate token-priced" in proc.stdout
+    assert ("  mid: less accurate than big beyond the 5 pp margin: -40.0 points [-63.5, -7.2] (a --min-accuracy of "
+            "your own accepts it)") in proc.stdout
+    assert "recommended: mid" in cli("recommend", "--task", "t1", "--min-accuracy", "0.45", str(folder)).stdout
+
+
+def test_every_model_meeting_the_bars_is_listed_cheapest_first(tmp_path):
+    folder = run(tmp_path, [1.0] * 17 + [0.0] * 3)
+    # at 10,000,000 requests/month small needs ceil(1e7 / 2,628,000) = 4 boxes of 262.8 USD: 0.105 per 1k
+    proc = cli("recommend", "--task", "t1", "--min-accuracy", "0.35", "--volume-per-month", "1e7", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    assert "recommended: small: accuracy 40.0%" in proc.stdout and "$0.1051 per 1k requests at 10,000,000/month" in proc.stdout
+    assert "met every bar, cheapest first at 10,000,000/month: small $0.11, mid $0.70, big $1.40" in proc.stdout
+    assert "machines sized by 2 req/s per machine from run; at capacity (machine busy) $0.05" in proc.stdout
+
+
+def test_a_model_at_0_percent_is_never_the_most_accurate(tmp_path):
+    folder = make_run(tmp_path / "zero", {"big": api_model(), "small": local_model()},
+                      {("big", "t1"): [0.0] * 10, ("small", "t1"): [0.0] * 10})
+    proc = cli("recommend", "--task", "t1", str(folder))
+    assert proc.returncode == 1, proc.stderr
+    assert "most accurate" not in proc.stdout.split("question:")[1].split("\n", 1)[1]
+    assert "ALARM: every model scored 0% on t1" in proc.stdout and "no model meets every bar" in proc.stdout
+    assert "no model answered any example of t1 correctly" in proc.stdout
+    assert "  small: accuracy 0%: it answered no example correctly" in proc.stdout

@@ -55,7 +55,8 @@ def test_exit_code_and_printed_table(run):
 def test_run_folder_files(run):
     _, folder, _ = run
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["manifest.json", "records.jsonl", "cells.jsonl", "summary.csv", "summary.md", "plots", "report.html"])
+        ["manifest.json", "records.jsonl", "cells.jsonl", "summary.csv", "summary.md", "plots", "report.html",
+         "decision.json"])
 
 
 def test_manifest(run):
