@@ -93,11 +93,24 @@ def summary_lines(d: TaskDecision) -> list[str]:
         out.append(d.note)
     out += [verdict_line(d, c) for c in d.candidates if c.verdict != REFERENCE]
     if len(d.candidates) > 1:
-        out.append(f"cheapest that can replace {d.reference}: {d.cheapest_replacement}"
-                   if d.cheapest_replacement else f"no model was shown able to replace {d.reference}")
+        out.append(_replacement(d))
         met = ", ".join(f"{m} {usd(d.candidate(m).usd_per_1k_at_volume)}" for m in d.met_bars)
         out.append(f"met every bar, cheapest first at {volume(d.question)}: {met or 'none'}")
     return out
+
+
+def _replacement(d: TaskDecision) -> str:
+    """The cheapest replacement, and whether it costs less than the reference at the volume."""
+    if not d.cheapest_replacement:
+        return f"no model was shown able to replace {d.reference}"
+    new, ref = d.candidate(d.cheapest_replacement).usd_per_1k_at_volume, d.candidate(d.reference).usd_per_1k_at_volume
+    line = f"cheapest that can replace {d.reference}: {d.cheapest_replacement}"
+    if new is None or ref is None:
+        return line
+    at = f"per 1,000 at {volume(d.question)}"
+    if new < ref:
+        return f"{line}, {usd(new)} vs {usd(ref)} {at} ({ref / new:.3g}x cheaper)" if new else f"{line}, free"
+    return f"{line}, but it is not cheaper: {usd(new)} vs {usd(ref)} {at}"
 
 
 def head(q: Question) -> list[str]:

@@ -83,10 +83,14 @@ def test_costs_at_the_volume_and_at_capacity_and_the_cheapest_first(tmp_path):
     assert local.usd_per_1k_at_capacity == pytest.approx(0.05) and local.usd_per_1k_at_volume == pytest.approx(2.628)
     assert local.capacity_rps == pytest.approx(2.0) and local.capacity_source == "run"
     assert d.met_bars == ["big", "local"] and d.cheapest_replacement == "local"  # big costs 1.40 at any volume
+    assert ("cheapest that can replace big: local, but it is not cheaper: $2.63 vs $1.40 per 1,000 at 100,000/month"
+            in decisiontext.summary_lines(d))
     # 10,000,000/month: ceil(1e7 / 2,628,000) = 4 boxes: 4 x 262.8 / 1e7 x 1000 = 0.10512 per 1k
     (d,), _ = decided(run, volume_per_month=1e7)
     assert d.candidate("local").usd_per_1k_at_volume == pytest.approx(0.10512)
     assert d.met_bars == ["local", "big"] and d.candidate("big").usd_per_1k_at_volume == pytest.approx(1.4)
+    assert ("cheapest that can replace big: local, $0.11 vs $1.40 per 1,000 at 10,000,000/month (13.3x cheaper)"
+            in decisiontext.summary_lines(d))
 
 
 def test_min_accuracy_lets_a_worse_model_meet_the_bars_but_not_replace(tmp_path):
