@@ -267,7 +267,8 @@ def _run(args) -> int:
         given = {k: getattr(args, k) for k in ("config", "tasks_dir", "models", "tasks", "limit", "device",
                                                "repeats", "speed", "executor", "ray_address")}
         given = {k: v for k, v in given.items() if v is not None and v != defaults.get(k)}
-        question = {"question": _asked(args)} if _asked(args) else {}
+        asked = _asked(args)
+        question = {"question": asked} if asked else {}
         return execute(resumed_options(args.resume, force=args.force, **given, **question, **_spending(args),
                                        **_placing(args)))[1]
     if args.force:

@@ -51,8 +51,8 @@ def _cost_missed(c: CandidateDecision, bars: Bars) -> list[str]:
     if c.usd_per_1k_at_volume is None:
         return ["cost: no price known (set usd_per_mtok_* or a hardware profile)"]
     if bars.max_usd_per_1k is not None and c.usd_per_1k_at_volume > bars.max_usd_per_1k:
-        return [f"cost ${c.usd_per_1k_at_volume:.4g} per 1k requests at {at} > ${bars.max_usd_per_1k:.4g} "
-                f"(over by ${c.usd_per_1k_at_volume - bars.max_usd_per_1k:.4g})"]
+        usd, cap = c.usd_per_1k_at_volume, bars.max_usd_per_1k
+        return [f"cost ${usd:.4g} per 1k requests at {at} > ${cap:.4g} (over by ${usd - cap:.4g})"]
     return []
 
 

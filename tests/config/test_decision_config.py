@@ -5,10 +5,17 @@ file and line) or the flag, exit 2, and nothing written."""
 from __future__ import annotations
 
 import pytest
-from config.test_config import BOTH, assert_bad_input, bench, line_of, project  # noqa: F401 - the fixture
+from config.test_config import BOTH, Project, assert_bad_input, bench, line_of
 
 from bench.config.decision import from_flags
 from bench.errors import InputError
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Project:
+    monkeypatch.chdir(tmp_path)  # a default ./results would land here, never in the repository
+    return Project(tmp_path)
+
 
 DECISION = '\n[decision]\nreference = "tiny"\nvolume_per_month = 50000\np95_target_ms = 800\nmin_accuracy = 0.8\nmargin_points = 3\n'
 

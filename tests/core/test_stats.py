@@ -222,8 +222,8 @@ def test_newcombe_paired_known_value_with_phi():
     assert diff == pytest.approx(-10 / 161)
     assert (low, high) == (pytest.approx(-0.1186, abs=1e-4), pytest.approx(-0.0046, abs=1e-4))
     # without the correlation (independent samples) the same margins give a wider interval
-    l1, u1 = stats.wilson(65, 161)
-    l2, u2 = stats.wilson(75, 161)
+    l1, _ = stats.wilson(65, 161)
+    _, u2 = stats.wilson(75, 161)
     assert low > diff - math.sqrt((65 / 161 - l1) ** 2 + (u2 - 75 / 161) ** 2)
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakerun import api_model, local_model, make_run
 
 from bench.report import build, decisiontext
 from bench.report.decision import Question, decide
-from fakerun import api_model, local_model, make_run
 
 BIG = [1.0] * 180 + [0.0] * 20  # 90% of 200
 

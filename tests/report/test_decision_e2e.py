@@ -10,12 +10,12 @@ import json
 import re
 
 import pytest
+from e2e.test_e2e import cli
+from fakerun import api_model, local_model, make_run
 
 from bench.cli import main
 from bench.report import build
 from bench.report.question import question_of
-from e2e.test_e2e import cli
-from fakerun import api_model, local_model, make_run
 
 LABELS = ["billing", "refunds", "shipping", "account"]
 CANDIDATE_KEYS = {"model", "verdict", "accuracy", "diff_points", "ci_points", "ci_method", "test", "p_value",
@@ -45,7 +45,7 @@ def test_report_of_a_local_and_an_api_model_on_a_label_task_opens_with_the_decis
     proc = cli("report", str(run), "--volume-per-month", "50000", "--p95-target-ms", "1000")
     assert proc.returncode == 0, proc.stderr
     md = (run / "summary.md").read_text()
-    assert [x for x in md.splitlines() if x.startswith("## ")][0] == "## Decision"
+    assert next(x for x in md.splitlines() if x.startswith("## ")) == "## Decision"
     assert md.index("## Decision") < md.index("| model | task | status")
     page = (run / "report.html").read_text()
     assert re.findall(r"<h2 id='(\w+)'>", page)[:2] == ["decision", "summary"]
@@ -97,8 +97,8 @@ def test_the_recorded_question_is_reused_and_config_then_flags_override(tmp_path
 
 @pytest.mark.parametrize("command", ["report", "recommend"])
 @pytest.mark.parametrize("flags, says", [
-    (["--reference", "gpt-9"], "error: --reference gpt-9: reference 'gpt-9' is not a model of these runs "
-                               "(models: gpt-api, smollm2)"),
+    (["--reference", "gpt-9"], ("error: --reference gpt-9: reference 'gpt-9' is not a model of these runs "
+                                "(models: gpt-api, smollm2)")),
     (["--margin-points", "-0.5"], "error: --margin-points -0.5: give percentage points between 0 and 100"),
     (["--margin-points", "101"], "error: --margin-points 101: give percentage points between 0 and 100"),
     (["--volume-per-month", "0"], "error: --volume-per-month 0: must be above 0"),
