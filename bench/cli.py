@@ -121,6 +121,7 @@ def _run_parser(sub) -> None:
     _selection(run)
     _running(run)
     run.add_argument("--demo", action="store_true", help="same as 'bench demo'")
+    _question(run)
 
 
 def _demo_parser(sub) -> None:
@@ -156,6 +157,7 @@ def _task_parser(sub) -> None:
 def _report_parser(sub) -> None:
     rep = sub.add_parser("report", help="tables, plots and report.html from one or more run folders (re-priced with --config)")
     _reporting(rep)
+    _question(rep)
     rep.add_argument("--out", type=Path, metavar="DIR",
                      help="where to write (default: the run folder for one run, a new report-<time> folder beside the first for several)")
 
@@ -163,12 +165,9 @@ def _report_parser(sub) -> None:
 def _recommend_parser(sub) -> None:
     rec = sub.add_parser("recommend", help="the cheapest model meeting every bar on one task")
     rec.add_argument("--task", required=True, metavar="T", help="the task to choose a model for")
-    rec.add_argument("--min-accuracy", type=float, metavar="A", help="fraction, 0.9 = 90%%")
-    rec.add_argument("--max-p95-latency-ms", type=float, metavar="L")
-    rec.add_argument("--max-usd-per-1k", type=float, metavar="C", help="USD per 1,000 requests")
-    rec.add_argument("--volume-per-month", type=float, metavar="V",
-                     help="requests/month: self-hosted models are then priced as whole machines at this volume")
+    rec.add_argument("--max-usd-per-1k", type=float, metavar="C", help="USD per 1,000 requests at the monthly volume")
     _reporting(rec)
+    _question(rec, alias="--max-p95-latency-ms")
 
 
 def _compare_parser(sub) -> None:
@@ -211,6 +210,29 @@ def _reporting(p: argparse.ArgumentParser) -> None:
                    help="API model for break-even (default: the most accurate per-token priced model of each task)")
 
 
+def _question(p: argparse.ArgumentParser, alias: str | None = None) -> None:
+    """The decision's question (docs/models.md, [decision]): each flag overrides models.toml's key
+    (and, for `report` and `recommend`, the question the run recorded). Read as text and checked
+    by bench.config.decision.from_flags: a bad value is one line naming the flag."""
+    p.add_argument("--reference", metavar="MODEL",
+                   help="the model the others are weighed against (default: the most accurate token-priced model)")
+    p.add_argument("--volume-per-month", metavar="V",
+                   help="requests a month: self-hosted models pay whole machines at it (default 100,000)")
+    p.add_argument("--p95-target-ms", *([alias] if alias else []), dest="p95_target_ms", metavar="MS",
+                   help="p95 latency target in ms (default: none, latency not judged)")
+    p.add_argument("--min-accuracy", metavar="A", help="minimum accuracy, a fraction: 0.9 = 90%% (default: none)")
+    p.add_argument("--margin-points", metavar="PP",
+                   help="non-inferiority margin in percentage points, 0-100 (default 5)")
+
+
+def _asked(args) -> dict:
+    """The question's flags given, checked (InputError names the flag)."""
+    from bench.config.decision import FLAGS, from_flags
+
+    names = {"p95_target_ms": "--p95-target-ms/--max-p95-latency-ms"} if args.command == "recommend" else None
+    return from_flags({k: getattr(args, k, None) for k in FLAGS}, names)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
@@ -247,14 +269,16 @@ def _run(args) -> int:
         given = {k: getattr(args, k) for k in ("config", "tasks_dir", "models", "tasks", "limit", "device",
                                                "repeats", "speed", "executor", "ray_address")}
         given = {k: v for k, v in given.items() if v is not None and v != defaults.get(k)}
-        return execute(resumed_options(args.resume, force=args.force, **given, **_spending(args),
+        asked = _asked(args)
+        question = {"question": asked} if asked else {}
+        return execute(resumed_options(args.resume, force=args.force, **given, **question, **_spending(args),
                                        **_placing(args)))[1]
     if args.force:
         raise InputError("--force only applies with --resume RUN_DIR")
     return execute(Options(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
                            tasks=args.tasks, limit=args.limit, device=args.device, repeats=args.repeats,
                            speed=args.speed, executor=args.executor or "local", ray_address=args.ray_address,
-                           **_spending(args), **_placing(args)))[1]
+                           question=_asked(args), **_spending(args), **_placing(args)))[1]
 
 
 def _demo(args) -> int:
@@ -263,6 +287,9 @@ def _demo(args) -> int:
 
     if args.command == "run" and (args.models or args.device or args.config != Path("models.toml")):
         raise InputError("--demo builds its own two models: drop --models, --config and --device")
+    if args.command == "run" and _asked(args):
+        raise InputError("--demo builds its own two models: ask your question with `bench report RUN` "
+                         "(--reference, --volume-per-month, ...)")
     limit = 16 if args.limit is None else args.limit
     return run_demo(tasks_dir=args.tasks_dir, tasks=args.tasks, limit=limit, out=args.out,
                     executor=args.executor or "local", ray_address=args.ray_address, **_placing(args))[1]
@@ -295,7 +322,8 @@ def _task(args) -> int:
 def _report(args) -> int:
     from bench.report.build import report
 
-    report(args.runs, out=args.out, prices=args.config, utilisation=args.utilisation, baseline=args.baseline)
+    report(args.runs, out=args.out, prices=args.config, utilisation=args.utilisation, baseline=args.baseline,
+           question=_asked(args))
     return EXIT_OK
 
 
@@ -350,14 +378,15 @@ def _compare(args) -> int:
 
 def _recommend(args) -> int:
     from bench.decide.recommend import Bars, lines, recommend
-    from bench.report.build import load, tables
+    from bench.report.build import check_options, load, question_of, tables
 
-    bars = Bars(args.min_accuracy, args.max_p95_latency_ms, args.max_usd_per_1k, args.volume_per_month,
-                args.utilisation)
-    bars.check()
+    asked = _asked(args)
+    check_options(args.utilisation)
+    Bars(max_usd_per_1k=args.max_usd_per_1k).check()
     merged = load(args.runs, args.config)
     rows, _, _ = tables(merged, args.utilisation, args.baseline)
-    rec = recommend(rows, merged.records, args.task, bars)
+    bars = Bars(question_of(merged, asked, args.config, args.utilisation), args.max_usd_per_1k)
+    rec = recommend(rows, merged.records, args.task, bars, merged.overlapped)
     print("\n".join(lines(rec, bars)))
     return EXIT_OK if rec.chosen is not None else EXIT_NO_MODEL
 

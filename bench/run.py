@@ -29,7 +29,7 @@ from bench.execute.progress import stderr_progress
 from bench.execute.recording import Recorder
 from bench.prepare import skips, tasks
 from bench.prepare.inventory import blockers
-from bench.report import build, summary
+from bench.report import build, decisiontext, summary
 from bench.runfolder import inputs, manifest, resume
 from bench.runfolder.lock import LOCK, RunLock
 from bench.runfolder.store import CELLS, MANIFEST, RunStore, check_writable, read_run
@@ -184,7 +184,7 @@ def _run(opts: Options, prep: Prepared, store: RunStore, man: dict, done: set, k
     budget = spending.budget if spending is not None else None
     if spending is not None:  # every check passed: the bill before the first request
         spending.show(echo)
-    for line in _skip_lines(prep):
+    for line in _skip_lines(prep) + ([prep.question_note] if prep.question_note else []):
         warn(line)
     pricing = {n: cost.pricing_of(prep.models_cfg.models[n], prep.models_cfg.hardware) for n in prep.models}
     ctx = schedule.Context(opts, prep, store, man, Recorder(store, prep.plans, pricing), pricing, budget, done,
@@ -205,8 +205,12 @@ def _summarise(opts: Options, prep: Prepared, store: RunStore, records: list[dic
                budget, echo: Callable, warn: Callable) -> tuple[Path, int]:
     """summary.csv/md, plots and report.html; the table and the run's last lines; the exit code."""
     title = f"{opts.title}: {store.run_id}"
+    decision, volume = "", build.Question.volume_per_month
     try:
-        files, table = build.render(build.load([store.path], None), title=title, notes=opts.notes)
+        merged = build.load([store.path], None)
+        question = build.question_of(merged)  # the question recorded in the manifest
+        files, table = build.render(merged, title=title, notes=opts.notes, question=question)
+        decision, volume = decisiontext.terminal(build.decisions(merged, table, question)), question.volume_per_month
     except Exception as e:  # the measurements are safe on disk; a figure that cannot be drawn must not lose them
         echo(f"warning: plots and report.html could not be made ({one_line(e)}); "
              f"retry with: bench report {store.path}", file=sys.stderr)
@@ -222,7 +226,9 @@ def _summarise(opts: Options, prep: Prepared, store: RunStore, records: list[dic
         echo(f"({len(table) - len(shown)} skipped cell(s), reported above, are in summary.md and cells.jsonl)")
     if "report.html" in files:
         echo("")
-        echo(build.terminal(shown))
+        echo(build.terminal(shown, volume))
+        if decision:
+            echo("\n" + decision)
         echo(f"\nreport: {store.path / 'report.html'}")
     echo(f"\nrun folder: {store.path}")
     stopped = budget is not None and budget.stopped

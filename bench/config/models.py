@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, ValidationInfo, create_model, field_validator, model_validator
 
+from bench.config.decision import DecisionTable
 from bench.config.templates import placeholders
 from bench.config.toml import Choice, KeyProblem, Strict, iso_date, name_problem, read_toml, validate, where
 from bench.errors import InputError
@@ -264,6 +265,7 @@ class ModelsConfig(Strict):
 
     hardware: dict[str, Hardware] = {}
     models: dict[str, Any] = {}
+    decision: DecisionTable = DecisionTable()  # the user's question (bench/config/decision.py)
 
     @field_validator("hardware", "models")
     @classmethod
@@ -284,6 +286,10 @@ class ModelsConfig(Strict):
                 raise KeyProblem(("models", name, "hardware"),
                                  f"hardware {spec.hardware!r} is not defined (known: {known}); "
                                  f"add a [hardware.{spec.hardware}] table")
+        ref = self.decision.reference
+        if ref is not None and ref not in self.models:
+            known = ", ".join(sorted(self.models)) or "none defined"
+            raise KeyProblem(("decision", "reference"), f"reference {ref!r} is not a model of this file (known: {known})")
         return self
 
 

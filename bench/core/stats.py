@@ -103,3 +103,84 @@ def compare_paired(a: list[float], b: list[float], alpha: float = 0.05) -> dict:
     else:
         method, (diff, _, _, p) = "paired_bootstrap", paired_bootstrap(a, b)
     return {"method": method, "difference": diff, "p_value": p, "significant": p < alpha}
+
+
+# ---------------------------------------------------------------- a candidate against a reference
+
+
+def newcombe_paired(both: int, only_a: int, only_b: int, neither: int,
+                    confidence: float = 0.95) -> tuple[float, float, float]:
+    """Difference of two paired proportions p_A - p_B, with Newcombe's hybrid score interval for
+    paired data (Newcombe 1998, method 10): the Wilson intervals of p_A and p_B combined with the
+    phi correlation of the 2x2 table (its numerator ad - bc lowered by n/2 when above n/2, 0 when
+    between 0 and n/2; phi is 0 when a margin is empty). Counts: `both` right, `only_a` right,
+    `only_b` right, `neither` right. Returns (difference, low, high), bounds within [-1, 1]."""
+    n = both + only_a + only_b + neither
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    p1, p2 = (both + only_a) / n, (both + only_b) / n
+    l1, u1 = wilson(both + only_a, n, confidence)
+    l2, u2 = wilson(both + only_b, n, confidence)
+    margins = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    ad_bc = both * neither - only_a * only_b
+    if margins == 0:
+        phi = 0.0
+    elif ad_bc > n / 2:
+        phi = (ad_bc - n / 2) / math.sqrt(margins)
+    elif ad_bc >= 0:
+        phi = 0.0
+    else:
+        phi = ad_bc / math.sqrt(margins)
+    diff = p1 - p2
+    low = diff - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
+    high = diff + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return (diff, max(-1.0, low), min(1.0, high))
+
+
+def paired_difference(a: list[float], b: list[float], confidence: float = 0.95) -> dict:
+    """Model A's mean score minus model B's on the same examples, with its interval and test:
+    0/1 scores: Newcombe's paired interval and the exact McNemar test; partial scores: the paired
+    bootstrap for both. Also the per-pair variance of the difference (for sample sizes)."""
+    if len(a) != len(b) or not a:
+        raise ValueError("paired scores must cover the same, non-empty, examples")
+    diffs = [x - y for x, y in zip(a, b)]
+    mean_d = sum(diffs) / len(diffs)
+    variance = max(0.0, sum(d * d for d in diffs) / len(diffs) - mean_d * mean_d)
+    if all(s in (0.0, 1.0) for s in [*a, *b]):
+        counts = {(x, y): 0 for x in (1.0, 0.0) for y in (1.0, 0.0)}
+        for x, y in zip(a, b):
+            counts[(x, y)] += 1
+        diff, low, high = newcombe_paired(counts[1.0, 1.0], counts[1.0, 0.0], counts[0.0, 1.0], counts[0.0, 0.0],
+                                          confidence)
+        return {"difference": diff, "low": low, "high": high, "ci_method": "newcombe", "test": "mcnemar_exact",
+                "p_value": mcnemar_exact(a, b), "n": len(a), "variance": variance}
+    diff, low, high, p = paired_bootstrap(a, b, confidence)
+    return {"difference": diff, "low": low, "high": high, "ci_method": "paired_bootstrap",
+            "test": "paired_bootstrap", "p_value": p, "n": len(a), "variance": variance}
+
+
+def _z_sum(alpha: float, power: float) -> float:
+    normal = NormalDist()
+    return normal.inv_cdf(1 - alpha / 2) + normal.inv_cdf(power)
+
+
+def pairs_needed(difference: float, variance: float, margin: float, n: int, alpha: float = 0.05,
+                 power: float = 0.8) -> int | None:
+    """Paired examples needed to tell a difference from the margin -margin at `power`, with a
+    two-sided `alpha` (the 95% interval's bound): n = (z_{1-alpha/2} + z_power)^2 s^2 / (d + margin)^2,
+    the normal approximation for a mean of paired differences (for 0/1 scores s^2 = p10 + p01 - d^2,
+    the non-inferiority form of Connor's McNemar sample size), taking the observed difference d
+    and variance s^2 as the truth. s^2 is at least 1/n (one discordant pair): no disagreement
+    seen is no proof there is none. None when d is on the margin (no number of examples tells)."""
+    gap = difference + margin
+    if n <= 0 or abs(gap) < 1e-12:
+        return None
+    return math.ceil(_z_sum(alpha, power) ** 2 * max(variance, 1 / n) / gap ** 2)
+
+
+def detectable_difference(variance: float, n: int, alpha: float = 0.05, power: float = 0.8) -> float:
+    """The smallest true difference `n` paired examples detect at `power` and two-sided `alpha`:
+    (z_{1-alpha/2} + z_power) s / sqrt(n), s^2 the per-pair variance, at least 1/n."""
+    if n <= 0:
+        return math.nan
+    return _z_sum(alpha, power) * math.sqrt(max(variance, 1 / n) / n)

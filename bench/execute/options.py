@@ -41,6 +41,7 @@ class Options:
     ray_address: str | None = None  # with executor ray: the cluster to join; None starts a local Ray instance
     parallel: int | None = None  # at most this many models at once (1: one after another, isolated timings)
     devices: str | None = None  # "0,1,2,3": the GPUs local models may use (default: every visible one)
+    question: dict = field(default_factory=dict)  # the decision's flags given (bench.config.decision.from_flags)
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Prepared:
     pool: tuple[int, ...] = ()  # the GPUs the run may use (--devices, else every visible one)
     needs: dict = field(default_factory=dict)  # model -> devices.Need: what it takes while it runs
     launcher: object | None = None  # --executor ray: its ray_exec.RayLauncher (closed at the end); None: local
+    question: dict = field(default_factory=dict)  # [decision] of models.toml under the flags: recorded in the manifest
+    question_note: str | None = None  # why models.toml's reference was left out of this run's question
 
 
 def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
@@ -73,6 +76,8 @@ def resumed_options(folder: Path, *, force: bool = False, **given) -> Options:
         fields["title"] = man["title"]
     if isinstance(man.get("notes"), list):
         fields["notes"] = [str(n) for n in man["notes"]]
+    if isinstance(man.get("question"), dict):  # the question it was run with, under the flags given now
+        given["question"] = {**man["question"], **(given.get("question") or {})}
     if given.get("executor") == "local" and "ray_address" not in given:  # the run's cluster is left
         fields["ray_address"] = None
     return Options(**{**fields, **given}, out=folder.parent, resume=folder, force=force)
@@ -121,4 +126,22 @@ def prepare(opts: Options) -> Prepared:
     data, plans, skipped, selected = _prepare_tasks(opts)
     # devices here (on a Ray cluster, its nodes' GPUs are checked when it is joined), context lengths
     preflight.check(opts.config, models_cfg, names, opts.device, data, devices_here=opts.executor != "ray")
-    return Prepared(models_cfg, names, data, plans, skipped, selected, pool=schedule.pool_of(opts))
+    question, note = _question(opts, models_cfg, names)
+    return Prepared(models_cfg, names, data, plans, skipped, selected, pool=schedule.pool_of(opts),
+                    question=question, question_note=note)
+
+
+def _question(opts: Options, models_cfg: ModelsConfig, names: list[str]) -> tuple[dict, str | None]:
+    """The question this run records: models.toml's [decision] under the flags. A --reference
+    that is not among the run's models is bad input; models.toml's is left out with a note (a run
+    of some models, or a sweep, still runs) and the report uses the default reference."""
+    question = {**models_cfg.decision.given(), **opts.question}
+    ref = question.get("reference")
+    if ref is None or ref in names:
+        return question, None
+    if "reference" in opts.question:
+        raise InputError(f"--reference {ref}: not among this run's models ({', '.join(names)}); add it to "
+                         f"--models or name one of them")
+    del question["reference"]
+    return question, (f"note: {opts.config}: [decision] reference {ref!r} is not in this run (--models); the "
+                      f"decision compares each task's models with the default reference")

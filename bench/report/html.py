@@ -90,16 +90,19 @@ def markdown(text: str, anchors: dict[str, str] | None = None) -> str:
 
 def build(*, title: str, merged, rows: list[SummaryRow], overall: list[PooledRow], plots: dict[str, bytes],
           definitions: list[tuple[str, str]], notes: list[str], utilisation: float,
-          capacity_html: str = "", sweeps_html: str = "", traced: str = "") -> str:
+          capacity_html: str = "", sweeps_html: str = "", traced: str = "", lead: str = "",
+          volume: float = 100_000.0) -> str:
     """capacity_html, sweeps_html: with a sweep given, the capacity each cost used (under the cost
     note) and the section on the sweeps (after the cost tables); bench/report/sweeps.py makes both.
-    traced: the label and disagreement sections (bench/report/trace.py)."""
+    traced: the label and disagreement sections (bench/report/trace.py). lead: the decision's HTML
+    (bench/report/decisiontext.py), the page's first section."""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
              f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
              f"<h1>{esc(title)}</h1>",
              "<p>Runs: " + ", ".join(f"<code>{esc(r)}</code>" for r in merged.run_ids) + "</p>"]
     parts += [f"<p><b>{esc(n)}</b></p>" for n in notes]
+    parts += [lead] if lead else []
     parts.append("<h2 id='summary'>Summary</h2>")
     columns = summary.display(rows)
     parts.append(_table([h for h, _, _ in columns], [summary.cells(r, columns) for r in rows]))
@@ -107,8 +110,8 @@ def build(*, title: str, merged, rows: list[SummaryRow], overall: list[PooledRow
         if lines:
             parts.append(f"<p>{head}:</p><ul>" + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>")
     parts.append("<h2 id='cost'>Cost</h2>")
-    parts.append(_table(table.COST_HEAD, [table.cost_cells(r) for r in rows]))
-    parts.append(f"<p>{esc(table.COST_NOTE.format(u=utilisation))}</p>")
+    parts.append(_table(*table.cost_table(rows, volume, utilisation)))
+    parts.append(f"<p>{esc(table.COST_NOTE.format(u=utilisation, v=volume))}</p>")
     if capacity_html:
         parts.append(capacity_html)
     if overall:

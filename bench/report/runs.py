@@ -41,6 +41,7 @@ class Merged:
     capacity: dict[tuple[str, str], dict] = field(default_factory=dict)  # (model, task) -> a sweep's capacity row
     sweeps: list[dict] = field(default_factory=list)  # each sweep folder: sweep_id, slo_p95_ms, levels, capacities
     inputs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (task, example id) -> input fields
+    overlapped: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, task) -> cells beside it
 
     @property
     def run_ids(self) -> list[str]:
@@ -69,8 +70,9 @@ def _check_rows(path: Path, rows: list[dict], keys: dict, only: str | None = Non
                                  f"{getattr(kind, '__name__', 'number')}; the file is corrupted")
 
 
-def read_one(folder: Path) -> tuple[dict, list[Record], list[Cell]]:
-    """A run folder, checked enough that a report can trust its rows."""
+def read_one(folder: Path) -> tuple[dict, list[Record], list[Cell], dict[tuple[str, str], str]]:
+    """A run folder, checked enough that a report can trust its rows, and the cells that ran beside
+    each cell (cells.jsonl's `overlapped`, written by bench/execute/timeline.py)."""
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder; pass a run folder (results/<run id>)")
     manifest, records, cells = read_run(folder)
@@ -80,7 +82,8 @@ def read_one(folder: Path) -> tuple[dict, list[Record], list[Cell]]:
     _check_rows(folder / CELLS, cells, CELL_KEYS)
     if not cells:
         raise InputError(f"{folder}: no {CELLS}: the run has no finished cell to report")
-    return manifest, [Record.from_json(r) for r in records], [Cell.from_json(c) for c in cells]
+    beside = {(c["model"], c["task"]): str(c["overlapped"]) for c in cells if c.get("overlapped")}
+    return manifest, [Record.from_json(r) for r in records], [Cell.from_json(c) for c in cells], beside
 
 
 def _check_tasks(folder: Path, manifest: dict, run_id: str, task_ids: dict) -> None:
@@ -128,7 +131,7 @@ def sweep_entry(folder: Path, sweep_id: str, manifest: dict, caps: list[dict], l
 def merge(folders: list[Path]) -> Merged:
     if not folders:
         raise InputError("no run folder given; pass one or more results/<run id> folders")
-    manifests, chosen, records_of = [], {}, {}
+    manifests, chosen, records_of, overlapped = [], {}, {}, {}
     task_ids: dict[str, tuple[str, str]] = {}
     sweeps = [f for f in folders if (f / SWEEP).is_file()]
     runs = [f for f in folders if f not in sweeps]
@@ -136,7 +139,7 @@ def merge(folders: list[Path]) -> Merged:
         raise InputError(f"{sweeps[0]}: a sweep folder, not a run; pass it beside a run folder: "
                          f"bench report results/<run id> {sweeps[0]}")
     for folder in runs:
-        manifest, records, cells = read_one(folder)
+        manifest, records, cells, beside = read_one(folder)
         run_id = manifest.get("run_id", folder.name)
         manifests.append(manifest)
         _check_tasks(folder, manifest, run_id, task_ids)
@@ -152,6 +155,7 @@ def merge(folders: list[Path]) -> Merged:
                     continue  # it did not run here; keep the other run's
             chosen[key] = (run_id, cell)
             records_of[key] = recs
+            overlapped[key] = beside.get(key, "")
     merged = Merged(manifests, list(runs), [], [])
     for folder in runs:
         merged.inputs.update(inputs.load(folder))  # a task is the same data in every run (_check_tasks)
@@ -159,6 +163,8 @@ def merge(folders: list[Path]) -> Merged:
         merged.cells.append(cell)
         merged.records.extend(records_of[key])
         merged.run_of[key] = run_id
+        if overlapped[key]:
+            merged.overlapped[key] = overlapped[key]
     for folder in sweeps:
         manifest, caps, levels = read_sweep(folder)
         sweep_id = manifest.get("run_id", folder.name)

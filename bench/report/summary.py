@@ -148,10 +148,12 @@ def cells(row: SummaryRow, columns: list[tuple]) -> list[str]:
     return out
 
 
-def to_markdown(summary: list[SummaryRow], title: str, notes: list[str]) -> str:
+def to_markdown(summary: list[SummaryRow], title: str, notes: list[str], lead: list[str] = ()) -> str:
+    """lead: Markdown lines put before the summary table (the decision), which then gets its heading."""
     columns = display(summary)
     head = [h for h, _, _ in columns]
     lines = [f"# {md_cell(title)}", ""] + [f"> {md_cell(n)}" for n in notes] + ([""] if notes else [])
+    lines += [*lead, "## Summary", ""] if lead else []
     lines += ["| " + " | ".join(md_cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(md_cell(c) for c in cells(r, columns)) + " |" for r in summary]
     problems = unfinished(summary)

@@ -45,6 +45,15 @@ def capacity_of(c: cost.CellCost, p: cost.Pricing, sweep: dict | None) -> tuple[
     return c.requests_per_s, "run" if c.requests_per_s else None
 
 
+def usd_per_1k_at_volume(row: SummaryRow, volume: float, utilisation: float) -> float | None:
+    """Cost per 1,000 requests at `volume` requests a month: a self-hosted model pays for whole
+    machines, busy or idle (at most `utilisation` busy, sized by its req/s); a token-priced model
+    costs the same at any volume. None when unpriced; the cost at capacity when req/s is unknown."""
+    if row.cost is None:
+        return None
+    return cost.usd_per_1k_at_volume(row.cost.usd_per_request, row.pricing, row.requests_per_s, volume, utilisation)
+
+
 def baseline_for(rows: list[SummaryRow], task: str, baseline: str | None) -> SummaryRow | None:
     """The API model a self-hosted one is weighed against on a task: the one named, else the most
     accurate token-priced model (the one a smaller model would replace), cheaper one on a tie."""
@@ -144,7 +153,7 @@ def _volume(v) -> str:
     return f"{v:,.0f}"
 
 
-COST_HEAD = ["model", "task", "acc %", "priced by", "$ / 1k req", "$ / 1M out tok", "$ / correct", "energy J",
+COST_HEAD = ["model", "task", "acc %", "priced by", "$ / 1k req at capacity (machine busy)", "$ / 1M out tok", "$ / correct", "energy J",
              "energy $", "req/s (1 box)", "capacity from", "break-even req/month", "cheaper from req/month", "vs API", "price date"]
 
 
@@ -163,7 +172,20 @@ def cost_cells(r: SummaryRow) -> list[str]:
             r.break_even_vs or "-", p.prices_as_of or "-"]
 
 
-OVERALL_HEAD = ["model", "tasks", "n", "acc %", "95% CI", "lat p95 ms", "$ / 1k req", "$ / correct"]
+def cost_table(rows: list[SummaryRow], volume: float, utilisation: float) -> tuple[list[str], list[list[str]]]:
+    """The cost table with both bases of $ / 1k req: at capacity (the machine busy) and at the
+    question's monthly volume (whole machines, idle time paid), side by side."""
+    at = COST_HEAD.index("$ / 1k req at capacity (machine busy)") + 1
+    head = COST_HEAD[:at] + [f"$ / 1k req at {volume:,.0f} req/month"] + COST_HEAD[at:]
+    body = []
+    for r in rows:
+        cells = cost_cells(r)
+        body.append(cells[:at] + [_money(usd_per_1k_at_volume(r, volume, utilisation))] + cells[at:])
+    return head, body
+
+
+OVERALL_HEAD = ["model", "tasks", "n", "acc %", "95% CI", "lat p95 ms", "$ / 1k req at capacity (machine busy)",
+                "$ / correct"]
 
 
 def overall_cells(r: PooledRow) -> list[str]:
@@ -173,9 +195,12 @@ def overall_cells(r: PooledRow) -> list[str]:
             _money(r.usd_per_1k_requests), _money(r.usd_per_correct)]
 
 
-COST_NOTE = ("Costs: docs/cost.md. $ / 1k req = 1000 x the mean cost of a request over every record (all repeats); "
-             "API: uncached input, cached input and output tokens (reasoning included) x prices per 1M; local and "
-             "self-hosted: machine seconds per request x usd_per_hour / 3600, the machine busy. Energy is shown "
+COST_NOTE = ("Costs: docs/cost.md. $ / 1k req at capacity (machine busy) = 1000 x the mean cost of a request over "
+             "every record (all repeats); API: uncached input, cached input and output tokens (reasoning included) x "
+             "prices per 1M; local and self-hosted: machine seconds per request x usd_per_hour / 3600, the machine "
+             "busy all the time. $ / 1k req at {v:,.0f} req/month: the same API cost; a self-hosted model pays the "
+             "whole machines that volume needs at {u:.0%} utilisation (usd_per_hour x 730 h each, busy or idle) "
+             "/ the volume x 1000. Energy is shown "
              "beside, never added. Break-even: the monthly volume from which machines at {u:.0%} utilisation "
              "(usd_per_hour x 730 h each, busy or idle) cost no more than the API model named. req/s (1 box): "
              "what one machine serves, used for monthly cost and break-even; capacity from: 'sweep' = the capacity "

@@ -56,6 +56,7 @@ def build(run_id: str, opts, prep) -> dict:
                   for d in prep.tasks},
         "skipped_tasks": dict(prep.skipped_tasks),  # task name -> why its data could not be loaded
         "models": {name: model_entry(prep.models_cfg.models[name]) for name in prep.models},
+        "question": dict(prep.question),  # the decision's question as declared (no defaults)
     }
 
 

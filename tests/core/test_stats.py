@@ -199,3 +199,75 @@ def test_compare_paired_picks_the_method_and_says_whether_it_matters():
     assert partial["method"] == "paired_bootstrap" and partial["significant"]
     with pytest.raises(ValueError):
         stats.mcnemar_exact([1], [1, 0])
+
+
+# ---------------------------------------------------------------- a candidate against a reference
+
+
+def test_newcombe_paired_known_value_with_phi_zero():
+    # Bentur et al. (2009) in Fagerland, Lydersen & Laake's paired 2x2 chapter: both 1, only A 1,
+    # only B 7, neither 12 (n = 21). ad - bc = 12 - 7 = 5 lies in [0, n/2]: phi = 0. p1 = 2/21,
+    # p2 = 8/21; Wilson (95%): p1 in [0.0265, 0.2891], p2 in [0.2049, 0.5915];
+    # low = -6/21 - sqrt((0.0952 - 0.0265)^2 + (0.5915 - 0.3810)^2) = -0.5069,
+    # high = -6/21 + sqrt((0.2891 - 0.0952)^2 + (0.3810 - 0.2049)^2) = -0.0256
+    diff, low, high = stats.newcombe_paired(1, 1, 7, 12)
+    assert diff == pytest.approx(-6 / 21)
+    assert (low, high) == (pytest.approx(-0.5069, abs=1e-4), pytest.approx(-0.0256, abs=1e-4))
+
+
+def test_newcombe_paired_known_value_with_phi():
+    # Cavo et al. (2012): 59, 6, 16, 80 (n = 161). ad - bc = 4720 - 96 = 4624 > n/2: phi =
+    # (4624 - 80.5) / sqrt(65 x 96 x 75 x 86) = 0.7162, which narrows the interval to [-0.1186, -0.0046]
+    diff, low, high = stats.newcombe_paired(59, 6, 16, 80)
+    assert diff == pytest.approx(-10 / 161)
+    assert (low, high) == (pytest.approx(-0.1186, abs=1e-4), pytest.approx(-0.0046, abs=1e-4))
+    # without the correlation (independent samples) the same margins give a wider interval
+    l1, _ = stats.wilson(65, 161)
+    _, u2 = stats.wilson(75, 161)
+    assert low > diff - math.sqrt((65 / 161 - l1) ** 2 + (u2 - 75 / 161) ** 2)
+
+
+def test_newcombe_paired_edges():
+    assert all(math.isnan(x) for x in stats.newcombe_paired(0, 0, 0, 0))
+    # every pair agrees (both wrong): the difference is 0 and the interval is the Wilson half-widths
+    diff, low, high = stats.newcombe_paired(0, 0, 0, 20)
+    assert diff == 0 and low == pytest.approx(-stats.wilson(0, 20)[1]) and high == pytest.approx(stats.wilson(0, 20)[1])
+    # one example: bounds stay within [-1, 1] and contain the difference
+    for counts in ((0, 1, 0, 0), (0, 0, 1, 0), (1, 0, 0, 0)):
+        d, lo, hi = stats.newcombe_paired(*counts)
+        assert -1 <= lo <= d <= hi <= 1
+
+
+def test_paired_difference_binary_and_partial():
+    a = [1.0] * 8 + [0.0] * 10 + [1.0] * 2  # 50%
+    b = [1.0] * 18 + [0.0] * 2  # 90%
+    out = stats.paired_difference(a, b)
+    assert out["ci_method"] == "newcombe" and out["test"] == "mcnemar_exact"
+    assert out["difference"] == pytest.approx(-0.4) and out["p_value"] == pytest.approx(2 * 79 / 4096)
+    assert (out["low"], out["high"]) == pytest.approx(stats.newcombe_paired(8, 2, 10, 0)[1:])
+    # per-pair variance: 12 discordant of 20 minus the squared mean: 0.6 - 0.16
+    assert out["variance"] == pytest.approx(0.44) and out["n"] == 20
+    partial = stats.paired_difference([0.5] * 10, [1.0] * 10)
+    assert partial["ci_method"] == "paired_bootstrap" and partial["difference"] == pytest.approx(-0.5)
+    assert partial["low"] == partial["high"] == pytest.approx(-0.5) and partial["variance"] == pytest.approx(0)
+    with pytest.raises(ValueError):
+        stats.paired_difference([], [])
+
+
+def test_pairs_needed_worked_example_of_docs_metrics():
+    # docs/metrics.md, "Examples needed": 200 paired examples, 20 only the candidate got right and 24
+    # only the reference (p10 = 0.10, p01 = 0.12): d = -0.02, s^2 = 0.22 - 0.0004 = 0.2196; margin 5
+    # points: (1.95996 + 0.84162)^2 x 0.2196 / (-0.02 + 0.05)^2 = 7.84888 x 0.2196 / 0.0009 = 1915.1 -> 1916
+    assert stats.pairs_needed(-0.02, 0.2196, 0.05, 200) == 1916
+    # a difference beyond the margin: as many to show it is worse (the gap is what counts)
+    assert stats.pairs_needed(-0.08, 0.2196 + 0.0004 - 0.0064, 0.05, 200) == math.ceil(7.84888 * 0.2136 / 0.0009)
+    assert stats.pairs_needed(-0.05, 0.3, 0.05, 100) is None  # on the margin: no number of examples tells
+    # no disagreement seen: the variance is taken as one discordant pair in n, never 0
+    assert stats.pairs_needed(0.0, 0.0, 0.05, 50) == math.ceil(7.84888 * (1 / 50) / 0.0025)
+
+
+def test_detectable_difference():
+    # 20 pairs, one discordant: s^2 = max(0.05 - 0.0025, 1/20) = 0.05; 2.80159 x sqrt(0.05 / 20) = 0.1401
+    assert stats.detectable_difference(0.0475, 20) == pytest.approx(0.14008, abs=1e-4)
+    assert stats.detectable_difference(0.44, 400) < stats.detectable_difference(0.44, 100)
+    assert math.isnan(stats.detectable_difference(0.1, 0))

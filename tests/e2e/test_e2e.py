@@ -56,7 +56,7 @@ def test_run_folder_files(run):
     _, folder, _ = run
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         ["manifest.json", "records.jsonl", "cells.jsonl", "inputs.jsonl", "summary.csv", "summary.md", "plots",
-         "report.html"])
+         "report.html", "decision.json"])
 
 
 def test_manifest(run):

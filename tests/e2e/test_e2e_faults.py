@@ -229,7 +229,7 @@ def test_hostile_answers_are_stored_safely_and_the_summary_holds(tmp_path):
     assert all("UnicodeDecodeError" in r["error"] and r["score_reason"].startswith("no output") for r in invalid)
     md = (run / "summary.md").read_text(encoding="utf-8")
     assert "\x1b" not in md and "\x1b" not in out
-    table = md.split("\n\n")[1].splitlines()  # the summary table: the first block after the title
+    table = md.split("## Summary\n\n")[1].split("\n\n")[0].splitlines()  # the summary table, after the decision
     rows = [line for line in table if line.startswith("| ")]
     assert len(rows) == 3 and len({line.count(" | ") for line in rows}) == 1  # header and two whole rows
     head = rows[0].strip("| ").split(" | ")

@@ -39,8 +39,11 @@ def test_names_from_a_tampered_run_stay_one_inert_line(tmp_path):
     md = (run / "summary.md").read_text(encoding="utf-8")
     assert "\x1b" not in md and "\x07" not in md and "\r" not in md and "\u2028" not in md
     assert "<img" not in md.lower()
-    assert not [line for line in md.splitlines() if "injected" in line and not line.startswith(("|", "# Title", "> note"))]
-    # three tables (summary, cost, pooled), each row with its header's number of separators
+    # names sit in table rows, the title, the notes, and the decision's list items and task heading
+    assert not [line for line in md.splitlines() if "injected" in line
+                and not line.startswith(("|", "# Title", "> note", "- ", "### Task t "))]
+    assert not [line for line in md.splitlines() if line.startswith(("- ", "### ")) and _pipes(line)]
+    # four tables (decision, summary, cost, pooled), each row with its header's number of separators
     tables: list[list[str]] = []
     previous = ""
     for line in md.splitlines():
@@ -49,12 +52,13 @@ def test_names_from_a_tampered_run_stay_one_inert_line(tmp_path):
                 tables.append([])
             tables[-1].append(line)
         previous = line
-    assert len(tables) == 5, md  # summary, cost, pooled; where they disagree: the pairs, the pair's examples
-    for rows in tables[:3]:
+    # then where they disagree: the pairs, the pair's examples
+    assert len(tables) == 6, md
+    for rows in tables[:4]:
         assert len(rows) == 4, rows  # header, rule, one row per model
     for rows in tables:
         assert len({_pipes(r) for r in rows}) == 1, rows
-    assert sum(EVIL_BOX.split("\x1b")[0] in r and "boxed" in r for r in tables[1]) == 1  # priced by, one line
+    assert sum(EVIL_BOX.split("\x1b")[0] in r and "boxed" in r for r in tables[2]) == 1  # priced by, one line
     assert md.count("injected |x") == 0 and md.count("injected \\|x") >= 3  # model: summary, cost (+ vs API), pooled
 
     out = proc.stdout
