@@ -163,12 +163,12 @@ def test_a_corrupted_sweep_is_one_line_exit_2_and_nothing_written(tmp_path, run,
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "rep").exists()
 
 
-def test_recommend_states_the_sweep_capacity_without_a_volume(tmp_path):
+def test_recommend_states_the_sweep_capacity_it_sized_by(tmp_path):
     run = make_run(tmp_path / "run-a", {"small": local_model()}, {("small", "t1"): [1.0] * 15 + [0.0] * 5})
     sweep = make_sweep(tmp_path / "sw-1", {("small", "t1"): [(1, 2.0, 300), (2, 3.2, 600)]}, 800)
     proc = cli("recommend", "--task", "t1", str(run), str(sweep))
     assert proc.returncode == 0, proc.stderr
-    assert ("  capacity 3.2 req/s per machine from sweep sw-1: p95 <= 800 ms at concurrency 2; the cost above is "
-            "this run's machine time per request") in proc.stdout
+    assert ("  machines sized by 3.2 req/s per machine from sweep sw-1: p95 <= 800 ms at concurrency 2; at capacity "
+            "(machine busy) $0.05 per 1k requests") in proc.stdout
     alone = cli("recommend", "--task", "t1", str(run))
-    assert alone.returncode == 0 and "capacity" not in alone.stdout  # no sweep, no volume: as before
+    assert alone.returncode == 0 and "sweep" not in alone.stdout  # no sweep: sized by the run's own throughput
