@@ -84,12 +84,13 @@ def render(merged: Merged, *, title: str, notes: list[str], utilisation: float =
     definitions = [(f.name, f.read_text(encoding="utf-8")) for f in (DOCS / "metrics.md", DOCS / "cost.md")
                    if f.is_file()]
     traced = trace.render(merged, rows, decisiontext.pairs(decided))  # "where they disagree" against each reference
-    page = html.build(title=title, merged=merged, rows=rows, overall=overall, plots=figures,
+    pooled = overall if overall and overall[0].tasks > 1 else []  # one task: its pooled table would repeat it
+    page = html.build(title=title, merged=merged, rows=rows, overall=pooled, plots=figures,
                       definitions=definitions, notes=notes, utilisation=utilisation, traced=traced.html,
                       capacity_html=sweeps.used_html(merged, rows), sweeps_html=sweeps.section_html(merged, rows, swept),
                       lead=decisiontext.html(decided), volume=question.volume_per_month)
     files = {"summary.csv": summary.to_csv(rows, priced=True).encode(),
-             "summary.md": (markdown(title, notes, rows, overall, utilisation, decided, question.volume_per_month,
+             "summary.md": (markdown(title, notes, rows, pooled, utilisation, decided, question.volume_per_month,
                                      sweeps.used_markdown(merged, rows))
                             + sweeps.markdown(merged, rows, swept)
                             + "".join(line + "\n" for line in traced.markdown)).encode(),

@@ -210,7 +210,9 @@ def takeaway(d: TaskDecision) -> str | None:
     elif new == 0 or old == 0:
         cost = f"{'free' if new == 0 else usd(new) + ' per 1k'} vs {'free' if old == 0 else usd(old) + ' per 1k'} {at}"
     else:
-        cost = f"{old / new:.2g}x cheaper {at}" if new < old else f"{new / old:.2g}x dearer {at}"
+        ratio = max(old / new, new / old)
+        times = f"{ratio:.1f}x" if ratio < 10 else f"{ratio:,.0f}x"
+        cost = f"{times} {'cheaper' if new < old else 'dearer'} {at}"
     margin = f"{d.question.margin_points:g} pp margin"
     verdict = {CAN_REPLACE: f"can replace it within the {margin}", WORSE: f"worse beyond the {margin}",
                MISSES: "within the margin but misses a bar", INCONCLUSIVE: "inconclusive"}[c.verdict]
