@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bench.core.types import Record
+from bench.report import figstyle as fs
 from bench.report import labels, plots
 
 NAME_CHARS = 24  # of a label on an axis
@@ -52,7 +53,7 @@ def draw(plt, conf: labels.Confusion, task: str, model: str, foot: str, name: st
     counts = np.array(conf.counts, dtype=float)
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-    fig, ax = plt.subplots(figsize=plots.SLIDE)
+    fig, ax = fs.figure(plt)
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(conf.cols)), short_names(conf.cols), rotation=30, ha="right")
     ax.set_yticks(range(len(conf.rows)), short_names(conf.rows))
@@ -61,11 +62,15 @@ def draw(plt, conf: labels.Confusion, task: str, model: str, foot: str, name: st
             if counts[i, j]:
                 ax.text(j, i, f"{counts[i, j]:.0f}", ha="center", va="center",
                         color="white" if share[i, j] > 0.55 else "black")
-    ax.set_xlabel("answer read (shade: share of the target's examples)")
+    ax.set_xlabel("answer read")
     ax.set_ylabel("target")
-    fig.suptitle(title(task, model, conf), fontsize=plt.rcParams["axes.titlesize"])
     ax.spines[:].set_visible(False)
-    plots._finish(plt, fig, foot, name, out)
+    head, _, mistake = title(task, model, conf).partition("\n")  # the house style: takeaway, then what is drawn
+    top = fs.header(fig, head, (f"{mistake[0].upper()}{mistake[1:]}. " if mistake else "")
+                    + "Confusion matrix: targets down, answers read across, each cell's count shaded by its share "
+                      "of the target's examples.")
+    fs.lay_out(fig, top, fs.footnote(fig, foot))
+    fs.to_bytes(plt, fig, name, out)
 
 
 def figures(merged, tasks: dict[str, list[str]]) -> tuple[dict[str, bytes], dict[tuple[str, str], str]]:
@@ -78,7 +83,7 @@ def figures(merged, tasks: dict[str, list[str]]) -> tuple[dict[str, bytes], dict
     if not todo:
         return out, names
     plt = plots._plt()
-    foot = plots.footnote_text(merged, [])
+    foot = fs.footnote_text(merged, [], prices=False)  # counts: no price in them
     for task, model in todo:
         shown = labels.shown_labels(records, task, tasks[task])
         conf = labels.confusion(records, model, task, tasks[task], shown)

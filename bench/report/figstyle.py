@@ -110,7 +110,8 @@ def to_bytes(plt, fig, name: str, out: dict) -> None:
     plt.close(fig)
 
 
-def footnote_text(merged, rows) -> str:
+def footnote_text(merged, rows, prices: bool = True) -> str:
+    """The runs and their machines; with `prices`, the prices' dates and the hourly rates too."""
     runs = []
     for m, f in zip(merged.manifests, merged.folders):
         env = m.get("environment") or {}
@@ -120,6 +121,8 @@ def footnote_text(merged, rows) -> str:
     dates = sorted({r.pricing.prices_as_of for r in rows if r.pricing.prices_as_of})
     hourly = sorted({f"{r.pricing.hardware} ${r.pricing.usd_per_hour:g}/h" for r in rows
                      if r.pricing.hourly and r.pricing.usd_per_hour is not None})
+    if not prices:
+        return label(f"Runs: {'; '.join(runs)}.", None)
     text = (f"Runs: {'; '.join(runs)}. Prices as of: {', '.join(dates) or 'not dated'}"
             + (f"; machines: {', '.join(hourly)}" if hourly else "") + ".")
     return label(text, None)

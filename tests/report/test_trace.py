@@ -184,6 +184,13 @@ def test_one_confusion_figure_per_model_and_distinct_files_for_names_alike(tmp_p
     conf = labels.confusion(merged.records, "a.b", "t", LABELS, ["billing", "refunds"])
     assert confusion.title("t", "a.b", conf) == ("t, a.b: 50% right (1 of 2)\n"
                                                  "most common mistake: refunds answered as billing (once)")
+    import io
+
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(figures["confusion_t_a_b.png"])).size == (1920, 1080)  # the slide every figure is
+    svg = figures["confusion_t_a_b.svg"].decode()
+    assert "Prices as of" not in svg and "Runs:" in svg  # counts carry no price: the footnote names only the runs
 
 
 # ---------------------------------------------------------------- example outputs
