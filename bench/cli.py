@@ -53,11 +53,11 @@ exit codes: 0 every cell finished, 2 bad input (nothing was run or written),
 
 
 TASKS_DIR_HELP = "folder of task files (default: ./tasks if there is one, else the tasks shipped with bench)"
+CONFIG_HELP = "model registry (default: ./models.toml if there is one, else the models.toml shipped with bench)"
 
 
 def _selection(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, default=Path("models.toml"), metavar="FILE",
-                   help="model registry (default: models.toml)")
+    p.add_argument("--config", type=Path, metavar="FILE", help=CONFIG_HELP)
     p.add_argument("--tasks-dir", type=Path, metavar="DIR", help=TASKS_DIR_HELP)
     p.add_argument("--models", metavar="A,B", help="only these models (names from the registry)")
     p.add_argument("--tasks", metavar="X,Y", help="only these tasks (task file names without .toml)")
@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "run")
     args = parser().parse_args(argv)
     _default_tasks_dir(args)
+    _default_config(args)
     try:
         return HANDLERS[args.command](args)
     except InputError as e:
@@ -285,7 +286,7 @@ def _demo(args) -> int:
     """`bench demo`, or `bench run --demo` (which takes no model options)."""
     from bench.demo import run_demo
 
-    if args.command == "run" and (args.models or args.device or args.config != Path("models.toml")):
+    if args.command == "run" and (args.models or args.device or args.config is not None):
         raise InputError("--demo builds its own two models: drop --models, --config and --device")
     if args.command == "run" and _asked(args):
         raise InputError("--demo builds its own two models: ask your question with `bench report RUN` "
@@ -343,6 +344,19 @@ def _default_tasks_dir(args) -> None:
         from bench.prepare.shipped import default_tasks_dir
 
         args.tasks_dir, note = default_tasks_dir()
+        if note:
+            print(note, file=sys.stderr)
+
+
+def _default_config(args) -> None:
+    """--config not given to run, list, validate or sweep: ./models.toml, else the shipped one (said
+    on stderr), so that a fresh folder works like a checkout. A resumed run keeps the file it
+    started with; the demo writes its own; report's and recommend's --config only re-prices."""
+    if (args.command in ("run", "list", "validate", "sweep") and args.config is None
+            and getattr(args, "resume", None) is None and not getattr(args, "demo", False)):
+        from bench.prepare.shipped import default_config
+
+        args.config, note = default_config()
         if note:
             print(note, file=sys.stderr)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -230,5 +231,6 @@ def init(data_file: Path, input_col: str, target_col: str, out_dir: Path = Path(
     for line in said:
         print(line)
     print(f"wrote {path}")
-    print(f"next: review the prompt in {path}, then: python -m bench validate --tasks-dir {out_dir} --tasks {name}")
+    print(f"next: review the prompt in {path}, then: python -m bench validate --tasks-dir {shlex.quote(str(out_dir))} "
+          f"--tasks {name}")  # quoted: the line works as printed, a folder name with a space included
     return path

@@ -491,6 +491,8 @@ def test_csv_with_a_byte_order_mark_loads(project, capsys):
 def test_demo_flag_refuses_model_options(capsys):
     assert main(["--demo", "--models", "x"]) == 2
     assert "--demo builds its own two models" in capsys.readouterr().err
+    assert main(["--demo", "--config", "models.toml"]) == 2  # given, even by the default's name
+    assert "--demo builds its own two models" in capsys.readouterr().err
 
 
 def test_key_line_table_header():

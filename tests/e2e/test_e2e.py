@@ -175,6 +175,8 @@ def test_demo_runs_anywhere(tmp_path):
     m = json.loads((folder / "manifest.json").read_text())
     assert m["title"] == "DEMO run" and "RANDOM weights" in m["notes"][0]
     assert m["models"]["demo-small"]["parameters"] > m["models"]["demo-tiny"]["parameters"]
+    threads = int(os.environ.get("OMP_NUM_THREADS", "1"))  # one CPU thread each, unless the user says otherwise
+    assert [m["models"][n]["runtime"]["torch_threads"] for n in ("demo-tiny", "demo-small")] == [threads] * 2
     assert "RANDOM weights" in (folder / "summary.md").read_text()
     shipped = local_tasks(TASKS)  # the Hub tasks are left out: the demo downloads nothing
     assert m["options"]["tasks"] == shipped

@@ -1,12 +1,14 @@
 """What a new user meets first: a machine where nothing can run (grouped reasons, what to do, no
 empty run folder), skipped models and tasks reported once per reason, progress that reads well
-in a log, a demo that prints no noise, and the shipped tasks found from any folder."""
+in a log, a demo that prints no noise, the shipped tasks and models.toml found from any folder, and
+every command the tool suggests working as printed."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +118,65 @@ def test_tasks_default_to_the_shipped_copy_outside_a_project(tmp_path, monkeypat
     assert f"tasks (from {shipped}):" in captured.out and "ticket_routing" in captured.out
     (tmp_path / "tasks").mkdir()  # a folder of the user's own tasks wins
     assert default_tasks_dir() == (Path("tasks"), None)
+
+
+def _commands(text: str) -> list[list[str]]:
+    """Every `python -m bench ...` the output tells the user to run: after "then: " on a "next:"
+    line, and in backticks; split as a shell would."""
+    found = [line.split("then: ", 1)[1] for line in text.splitlines() if line.startswith("next:") and "then: " in line]
+    found += re.findall(r"`(python -m bench[^`]*)`", text)
+    return [shlex.split(c) for c in found]
+
+
+def test_every_command_the_tool_suggests_works_as_printed_in_a_fresh_folder(tmp_path):
+    """A user's own CSV in an empty folder (no models.toml, no tasks/), the folder name with a
+    space: each command `task init` and then a run print as the next step runs from that folder
+    as printed (the demo with --limit and --tasks added: it builds and runs models)."""
+    folder = tmp_path / "my project"
+    folder.mkdir()
+    rows = [f"t{i},{word} thing number {i},{label}" for i in range(12) for word, label in (("good", "pos"), ("bad", "neg"))]
+    (folder / "reviews.csv").write_text("id,text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    env = {"HF_HOME": str(tmp_path / "hf")}  # nothing cached: the shipped local models cannot load
+    printed = []
+    for extra in ([], ["--out", "my tasks", "--name", "reviews2"]):
+        proc = bench("task", "init", "reviews.csv", "--input", "text", "--target", "label", *extra, cwd=folder, **env)
+        assert proc.returncode == 0, proc.stderr
+        printed += _commands(proc.stdout)
+    assert len(printed) == 2
+    proc = bench("--tasks", "reviews", "--limit", "2", cwd=folder, **env)  # the shipped registry: nothing can run
+    assert proc.returncode == 4 and "nothing can run now" in proc.stderr, proc.stderr
+    assert "no ./models.toml here: using the models.toml shipped with bench" in proc.stderr
+    printed += _commands(proc.stderr)
+    assert {c[3] if len(c) > 3 else "" for c in printed} >= {"validate", "demo", "list"}, printed
+    for argv in printed:
+        assert argv[:3] == ["python", "-m", "bench"], argv
+        if argv[3:] == ["demo"]:
+            argv = [*argv, "--limit", "1", "--tasks", "reviews"]
+        done = bench(*argv[3:], cwd=folder, **env)
+        out = done.stdout + done.stderr
+        assert done.returncode == 0 and "not found" not in out and "Traceback" not in out, (argv, out)
+    assert (folder / "my tasks" / "reviews2.toml").is_file()
+
+
+def test_an_explicit_config_that_does_not_exist_stays_an_error(tmp_path):
+    proc = bench("validate", "--config", "mine.toml", cwd=tmp_path)
+    assert proc.returncode == 2 and "mine.toml: file not found" in proc.stderr, proc.stderr
+    assert "models.toml shipped" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_models_toml_here_wins_over_the_shipped_one(tmp_path, monkeypatch, capsys):
+    from bench.cli import main
+    from bench.prepare.shipped import default_config, packaged_config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    shipped = packaged_config()
+    assert shipped is not None and shipped.name == "models.toml"
+    assert default_config() == (shipped, f"no ./models.toml here: using the models.toml shipped with bench ({shipped})")
+    (tmp_path / "models.toml").write_text('[models.mine]\nbackend = "transformers"\nmodel = "acme/x"\n', encoding="utf-8")
+    assert default_config() == (Path("models.toml"), None)
+    assert main(["list", "--tasks", "ticket_routing"]) == 0
+    captured = capsys.readouterr()
+    assert "mine" in captured.out and "smollm2" not in captured.out
+    assert "models.toml shipped" not in captured.err

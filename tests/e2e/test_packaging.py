@@ -1,7 +1,7 @@
 """The package as pip installs it: a wheel built from the sources holds every module, the shipped
-tasks and their data and both console scripts; installed on its own it runs `bench demo` from an
-empty folder. The declared dependencies cover every package the code imports; no archive is
-committed."""
+tasks and their data, the shipped models.toml and both console scripts; installed on its own it
+runs `bench demo` and `bench validate` from an empty folder. The declared dependencies cover every
+package the code imports; no archive is committed."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def wheel(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in ("bench", "tasks"):
         shutil.copytree(ROOT / name, src / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "models.toml"):
         shutil.copy(ROOT / name, src / name)
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                            str(src), "-w", str(tmp / "dist")], capture_output=True, text=True, timeout=300)
@@ -61,6 +61,8 @@ def test_the_wheel_holds_every_module_and_every_shipped_task_file(wheel):
     assert len(shipped) > 10
     expected = {"bench/_tasks/" + p.relative_to(ROOT / "tasks").as_posix() for p in shipped}
     assert expected - names == set()
+    assert "bench/_models/models.toml" in names  # a folder without one uses it
+    assert not [n for n in names if n.startswith("bench/_models/") and n != "bench/_models/models.toml"]
 
 
 def test_both_console_scripts_are_installed(wheel):
@@ -83,6 +85,10 @@ def test_the_installed_wheel_runs_the_demo_from_an_empty_folder(wheel, tmp_path)
     assert f"using the tasks shipped with bench ({site / 'bench' / '_tasks'})" in proc.stderr
     (run,) = (empty / "results").iterdir()
     assert (run / "records.jsonl").read_text().count("\n") == 2 * 2  # two demo models x two examples
+    proc = subprocess.run([sys.executable, "-m", "bench", "validate", "--tasks", "ticket_routing"],
+                          cwd=empty, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f"using the models.toml shipped with bench ({site / 'bench' / '_models' / 'models.toml'})" in proc.stderr
 
 
 def _third_party_imports() -> set[str]:
