@@ -242,8 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
     args = parser().parse_args(argv)
-    _default_tasks_dir(args)
-    _default_config(args)
+    from bench.prepare.shipped import apply_defaults
+
+    for note in apply_defaults(args):  # --tasks-dir and --config not given: here, else the shipped ones
+        print(note, file=sys.stderr)
     try:
         return HANDLERS[args.command](args)
     except InputError as e:
@@ -335,30 +337,6 @@ def _sweep(args) -> int:
     return sweep(SweepOptions(config=args.config, tasks_dir=args.tasks_dir, out=args.out, models=args.models,
                               tasks=args.tasks, slo_p95_ms=args.slo_p95_ms, levels=parse_levels(args.levels),
                               requests=args.requests, limit=args.limit, device=args.device, yes=args.yes))[1]
-
-
-def _default_tasks_dir(args) -> None:
-    """--tasks-dir not given: ./tasks, else the shipped tasks (said on stderr), so that `bench demo`
-    works from any folder after a pip install. A resumed run keeps the folder it started with."""
-    if getattr(args, "tasks_dir", False) is None and getattr(args, "resume", None) is None:
-        from bench.prepare.shipped import default_tasks_dir
-
-        args.tasks_dir, note = default_tasks_dir()
-        if note:
-            print(note, file=sys.stderr)
-
-
-def _default_config(args) -> None:
-    """--config not given to run, list, validate or sweep: ./models.toml, else the shipped one (said
-    on stderr), so that a fresh folder works like a checkout. A resumed run keeps the file it
-    started with; the demo writes its own; report's and recommend's --config only re-prices."""
-    if (args.command in ("run", "list", "validate", "sweep") and args.config is None
-            and getattr(args, "resume", None) is None and not getattr(args, "demo", False)):
-        from bench.prepare.shipped import default_config
-
-        args.config, note = default_config()
-        if note:
-            print(note, file=sys.stderr)
 
 
 def _invalid_command(word: str) -> str:

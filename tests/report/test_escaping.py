@@ -43,7 +43,8 @@ def test_names_from_a_tampered_run_stay_one_inert_line(tmp_path):
     assert not [line for line in md.splitlines() if "injected" in line
                 and not line.startswith(("|", "# Title", "> note", "- ", "### Task t "))]
     assert not [line for line in md.splitlines() if line.startswith(("- ", "### ")) and _pipes(line)]
-    # four tables (decision, summary, cost, pooled), each row with its header's number of separators
+    # three tables (decision, summary, cost: one task, so no pooled one), each row with its header's
+    # number of separators
     tables: list[list[str]] = []
     previous = ""
     for line in md.splitlines():
@@ -53,13 +54,13 @@ def test_names_from_a_tampered_run_stay_one_inert_line(tmp_path):
             tables[-1].append(line)
         previous = line
     # then where they disagree: the pairs, the pair's examples
-    assert len(tables) == 6, md
-    for rows in tables[:4]:
+    assert len(tables) == 5, md
+    for rows in tables[:3]:
         assert len(rows) == 4, rows  # header, rule, one row per model
     for rows in tables:
         assert len({_pipes(r) for r in rows}) == 1, rows
     assert sum(EVIL_BOX.split("\x1b")[0] in r and "boxed" in r for r in tables[2]) == 1  # priced by, one line
-    assert md.count("injected |x") == 0 and md.count("injected \\|x") >= 3  # model: summary, cost (+ vs API), pooled
+    assert md.count("injected |x") == 0 and md.count("injected \\|x") >= 3  # model: decision, summary, cost (+ vs API)
 
     out = proc.stdout
     assert "\x1b" not in out and "\x07" not in out and "\r" not in out and "\u2028" not in out
