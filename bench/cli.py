@@ -7,16 +7,9 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.errors import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
-    EXIT_NO_MODEL,
-    EXIT_OK,
-    EXIT_REGRESSION,
-    EXIT_STORAGE,
-    InputError,
-    StorageError,
-)
+from bench.errors import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NO_MODEL, EXIT_OK, EXIT_REGRESSION, EXIT_STORAGE,
+                          InputError, StorageError)
+from bench.safetext import plain
 
 COMMANDS = ("run", "demo", "list", "validate", "task", "report", "recommend", "compare", "sweep")
 
@@ -249,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return HANDLERS[args.command](args)
     except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {plain(str(e))}", file=sys.stderr)  # names from run folders may hold control characters
         return EXIT_BAD_INPUT
     except StorageError as e:  # `bench report` or `bench sweep` (a run says how to resume itself)
         kept = ("what the sweep measured so far is kept" if args.command == "sweep"

@@ -154,9 +154,15 @@ def paired_difference(a: list[float], b: list[float], confidence: float = 0.95) 
                                           confidence)
         return {"difference": diff, "low": low, "high": high, "ci_method": "newcombe", "test": "mcnemar_exact",
                 "p_value": mcnemar_exact(a, b), "n": len(a), "variance": variance}
-    diff, low, high, p = paired_bootstrap(a, b, confidence)
-    return {"difference": diff, "low": low, "high": high, "ci_method": "paired_bootstrap",
-            "test": "paired_bootstrap", "p_value": p, "n": len(a), "variance": variance}
+    resamples = 2000
+    diff, low, high, p = paired_bootstrap(a, b, confidence, resamples)
+    # a few pairs with equal differences resample to one value: a zero-width interval and p = 0 that
+    # claim certainty the pairs cannot give. The interval is at least the normal one with the
+    # per-pair variance floored at 1/n (as pairs_needed does), and p at least 1 / (resamples + 1)
+    half = NormalDist().inv_cdf(0.5 + confidence / 2) * math.sqrt(max(variance, 1 / len(a)) / len(a))
+    return {"difference": diff, "low": min(low, diff - half), "high": max(high, diff + half),
+            "ci_method": "paired_bootstrap", "test": "paired_bootstrap", "p_value": max(p, 1 / (resamples + 1)),
+            "n": len(a), "variance": variance}
 
 
 def _z_sum(alpha: float, power: float) -> float:

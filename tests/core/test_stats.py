@@ -249,7 +249,10 @@ def test_paired_difference_binary_and_partial():
     assert out["variance"] == pytest.approx(0.44) and out["n"] == 20
     partial = stats.paired_difference([0.5] * 10, [1.0] * 10)
     assert partial["ci_method"] == "paired_bootstrap" and partial["difference"] == pytest.approx(-0.5)
-    assert partial["low"] == partial["high"] == pytest.approx(-0.5) and partial["variance"] == pytest.approx(0)
+    # ten equal differences resample to one value; the interval is at least the normal one with the
+    # variance floored at 1/n: -0.5 -+ 1.95996 x sqrt(0.1 / 10)
+    assert partial["variance"] == pytest.approx(0) and partial["p_value"] == pytest.approx(1 / 2001)
+    assert (partial["low"], partial["high"]) == pytest.approx((-0.5 - 0.195996, -0.5 + 0.195996), abs=1e-5)
     with pytest.raises(ValueError):
         stats.paired_difference([], [])
 

@@ -70,3 +70,36 @@ def test_two_tasks_keep_their_pooled_table(tmp_path):
                    {("big", "t1"): BIG, ("small", "t1"): BIG, ("big", "t2"): BIG, ("small", "t2"): BIG})
     files, _ = build.render(build.load([run], None), title="T", notes=[])
     assert "All 2 tasks pooled" in files["summary.md"].decode() and b"<h3>All 2 tasks pooled" in files["report.html"]
+
+
+def test_partial_scores_on_one_example_give_no_firm_verdict(tmp_path):
+    """Equal paired differences resample to one value: the interval must not shrink to a point (nor
+    p to 0) and call a single example decisive; 0/1 scores on one example are inconclusive too."""
+    from bench.core import stats
+
+    one = stats.paired_difference([0.5], [0.9])
+    assert one["low"] < -0.4 - 1.5 and one["high"] > -0.4 + 1.5 and one["p_value"] >= 1 / 2001
+    run = make_run(tmp_path / "r", {"big": api_model(), "same": local_model(), "less": local_model()},
+                   {("big", "t1"): [0.6], ("same", "t1"): [0.6], ("less", "t1"): [0.2]})
+    (d,) = _decided(run)
+    assert {c.model: c.verdict for c in d.candidates} == {"big": "reference", "same": "inconclusive",
+                                                          "less": "inconclusive"}
+    many = [0.5] * 40
+    wide = stats.paired_difference(many, [0.9] * 40)  # 40 pairs: the floor is 1.96 x sqrt(1/40)/sqrt(40) = 4.9 pp
+    assert wide["high"] - wide["low"] > 0.09 and wide["high"] < 0  # still shown below zero
+
+
+def test_an_error_naming_a_tampered_model_reaches_the_terminal_as_one_plain_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = make_run(tmp_path / "r", {"big": api_model(), "evil\x1b[2Jname": local_model()},
+                   {("big", "t1"): BIG, ("evil\x1b[2Jname", "t1"): BIG})
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-m", "bench", "report", str(run), "--reference", "nosuch"],
+                          env=dict(os.environ, PYTHONPATH=str(root), HF_HUB_OFFLINE="1"), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "evil [2Jname" in proc.stderr and "\x1b" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
