@@ -17,8 +17,6 @@ from bench.report.alarms import Alarm, alarms
 from bench.report.table import usd_per_1k_at_volume
 
 KEYS = ("reference", "volume_per_month", "p95_target_ms", "min_accuracy", "margin_points")
-DEFAULTS = {"reference": None, "volume_per_month": 100_000.0, "p95_target_ms": None, "min_accuracy": None,
-            "margin_points": 5.0}
 ALPHA, POWER = 0.05, 0.8  # the 95% interval; the power the examples needed are sized for
 
 REFERENCE, CAN_REPLACE, WORSE = "reference", "can replace", "worse"
@@ -44,7 +42,7 @@ class Question:
         unknown = set(given) - set(KEYS)
         if unknown:
             raise ValueError(f"unknown question keys: {sorted(unknown)}")
-        return cls(**{**DEFAULTS, **given}, utilisation=utilisation,
+        return cls(**given, utilisation=utilisation,
                    defaults=tuple(k for k in KEYS if k not in given))
 
     def to_json(self) -> dict:

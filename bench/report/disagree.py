@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.core.types import Record, SummaryRow, first_repeat
+from bench.core.types import Record, first_repeat
 from bench.report.examples import answer, input_line, short
 from bench.safetext import esc, markdown_table, plain
 
@@ -49,20 +49,6 @@ def disagreements(records: list[Record], task: str, candidate: str, reference: s
     ranked = sorted(differ, key=lambda p: float(p.candidate.score) - float(p.reference.score))  # stable: data order
     worse = sum(float(p.reference.score) > float(p.candidate.score) for p in differ)
     return Disagreements(task, candidate, reference, len(pairs), worse, len(differ) - worse, ranked[:limit])
-
-
-def default_pairs(rows: list[SummaryRow]) -> dict[str, list[tuple[str, str]]]:
-    """Task -> (candidate, reference) pairs: the reference is the task's most accurate model (the
-    first in row order on a tie), each other model with records a candidate. Stands in until the
-    report's decision names each task's reference."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    for task in dict.fromkeys(r.task for r in rows):
-        ran = [r for r in rows if r.task == task and r.n and r.accuracy == r.accuracy]  # not nan
-        if len(ran) < 2:
-            continue
-        best = max(ran, key=lambda r: r.accuracy)  # max keeps the first of equals
-        out[task] = [(r.model, best.model) for r in ran if r.model != best.model]
-    return out
 
 
 def _score(r: Record) -> str:

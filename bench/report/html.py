@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from bench.core.types import PooledRow, SummaryRow
 from bench.report import examples, summary, table
+from bench.report.decision import Question
 from bench.safetext import esc, visible
 
 SHOWN_CHARS = 600  # of one example output
@@ -91,7 +92,7 @@ def markdown(text: str, anchors: dict[str, str] | None = None) -> str:
 def build(*, title: str, merged, rows: list[SummaryRow], overall: list[PooledRow], plots: dict[str, bytes],
           definitions: list[tuple[str, str]], notes: list[str], utilisation: float,
           capacity_html: str = "", sweeps_html: str = "", traced: str = "", lead: str = "",
-          volume: float = 100_000.0) -> str:
+          volume: float = Question.volume_per_month) -> str:
     """capacity_html, sweeps_html: with a sweep given, the capacity each cost used (under the cost
     note) and the section on the sweeps (after the cost tables); bench/report/sweeps.py makes both.
     traced: the label and disagreement sections (bench/report/trace.py). lead: the decision's HTML

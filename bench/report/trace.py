@@ -53,11 +53,10 @@ def _labels_markdown(merged, tasks: dict[str, list[str]], names: dict) -> list[s
     return lines
 
 
-def render(merged, rows: list[SummaryRow], pairs: dict[str, list[tuple[str, str]]] | None = None,
+def render(merged, rows: list[SummaryRow], pairs: dict[str, list[tuple[str, str]]],
            limit: int = disagree.LIMIT) -> Traced:
     """Everything, computed in memory. pairs: task -> (candidate, reference) pairs for "where they
-    disagree"; None: disagree.default_pairs (the most accurate model of each task as reference)."""
-    pairs = disagree.default_pairs(rows) if pairs is None else pairs
+    disagree" (the decision's: bench/report/decisiontext.py pairs)."""
     ran = {r.task for r in merged.records}
     tasks = {t: found for t, found in labels.label_tasks(merged.manifests).items() if t in ran}
     figures, names = confusion.figures(merged, tasks)

@@ -87,12 +87,6 @@ def row(model: str, task: str, accuracy: float, n: int = 10) -> SummaryRow:
     return SummaryRow(model=model, task=task, status="ok", n=n, accuracy=accuracy)
 
 
-def test_default_pairs_take_the_most_accurate_model_as_reference():
-    rows = [row("a", "t", 0.5), row("b", "t", 0.9), row("c", "t", 0.9), row("skipped", "t", float("nan"), n=0),
-            row("a", "u", 0.0), row("b", "u", 0.0), row("alone", "v", 1.0)]
-    assert disagree.default_pairs(rows) == {"t": [("a", "b"), ("c", "b")], "u": [("b", "a")]}
-
-
 def test_the_disagreement_list_shows_the_total_the_shown_ones_and_escapes_every_text():
     hostile = "<script>alert(1)</script> | pipe"
     records = [rec("c", f"{i:03d}", 0, output=hostile) for i in range(5)] + [rec("r", f"{i:03d}", 1) for i in range(5)]
@@ -238,7 +232,7 @@ def test_a_task_that_is_not_a_label_task_has_no_label_section_and_a_run_without_
     records = [rec("big", "e1", 1), rec("small", "e1", 0, extracted="refunds")]
     merged = merge([run_folder(tmp_path, records, task_text='[score]\nscorer = "exact"\ntarget = "{a}"\n')])
     rows = [row("big", "t", 1.0, 1), row("small", "t", 0.0, 1)]
-    traced = trace.render(merged, rows)
+    traced = trace.render(merged, rows, pairs={"t": [("small", "big")]})
     assert traced.figures == {} and "Per label" not in traced.html and "Where they disagree" in traced.html
     assert examples.NO_INPUTS in examples.section(merged.records, merged.inputs, [("big", "t")])
     chosen = trace.render(merged, rows, pairs={"t": [("big", "small")]})  # the decision's reference
